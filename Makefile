@@ -1,0 +1,40 @@
+# The front door. `make serve` and `make test` are the README's two set-up commands: each installs
+# missing Debian packages (idempotent), configures and builds, then runs.
+BUILD_DIR ?= build/release
+DATA ?= var
+LISTEN ?= 127.0.0.1:8080
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build serve test bench demo format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+serve: build
+	@bash scripts/serve.sh $(BUILD_DIR)/src/cli/liaison $(DATA) $(LISTEN)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: deps
+	@cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIAISON_BUILD_BENCHMARKS=ON >/dev/null
+	@cmake --build build/bench -j $(JOBS)
+	@bash scripts/run-benchmarks.sh build/bench
+
+demo: build
+	@bash scripts/demo.sh $(BUILD_DIR)/src/cli/liaison
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	@rm -rf build

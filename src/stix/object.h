@@ -1,0 +1,97 @@
+#pragma once
+
+// The STIX 2.1 object core: what the hub needs to know about an object to validate, store, version
+// and filter it, without ever re-serialising it.
+//
+//   Result<ParsedEnvelope> env = ParseEnvelope(body, limits);   // TAXII envelope or STIX bundle
+//   for (const ObjectResult& r : env->objects) {
+//     if (r.ok()) store(r.info);             // r.info.json: minified bytes exactly as received
+//     else report(r.id_hint, r.error);       // "indicator--…: property 'pattern': required"
+//   }
+//
+// Thread-safe: all functions here are pure.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "stix/timestamp.h"
+
+namespace liaison::stix {
+
+enum class ObjectKind {
+  kDomain,        // SDO: attack-pattern, campaign, ..., vulnerability
+  kRelationship,  // SRO: relationship, sighting
+  kCyberObservable,  // SCO: artifact, ..., x509-certificate
+  kMeta,          // marking-definition, language-content, extension-definition
+  kCustom,        // a well-formed custom object type (x-..., or any unknown valid type name)
+};
+
+// What the hub keeps of a validated object, besides its bytes.
+struct ObjectInfo {
+  std::string id;            // "indicator--<uuid>"
+  std::string type;          // "indicator"
+  ObjectKind kind = ObjectKind::kCustom;
+  std::string spec_version;  // "2.1"; "2.0" when absent on an SDO/SRO (STIX 2.0 content)
+  std::optional<Timestamp> created;
+  std::optional<Timestamp> modified;
+  // The version identity TAXII uses (2.1 section 3.6): `modified`, else `created`, else none (the
+  // store then uses date_added, as TAXII directs for objects that carry neither).
+  std::optional<Timestamp> version() const { return modified ? modified : created; }
+  std::string created_by_ref;
+  std::vector<std::string> object_marking_refs;
+  bool revoked = false;
+  std::string json;  // the object minified, otherwise byte for byte as received
+};
+
+// Limits applied while parsing untrusted input.
+struct ParseLimits {
+  size_t max_depth = 64;          // nesting depth of JSON containers
+  size_t max_objects = 100000;    // objects in one envelope/bundle
+  size_t max_object_bytes = 16 << 20;
+};
+
+// One object of an envelope: either valid (`error.ok()`) with `info`, or rejected with an error that
+// names the object, the property and the rule broken.
+struct ObjectResult {
+  ObjectInfo info;     // meaningful when error.ok()
+  Status error;        // kInvalidArgument when the object is rejected
+  std::string id_hint;  // the object's "id" as far as it could be read (for status failures)
+  std::string version_hint;  // its "modified"/"created" text as far as it could be read
+  bool ok() const { return error.ok(); }
+};
+
+struct ParsedEnvelope {
+  std::vector<ObjectResult> objects;
+};
+
+// A non-fatal finding (e.g. a property deprecated in 2.1, an unknown property in a custom
+// extension).
+struct Warning {
+  std::string object_id;
+  std::string property;
+  std::string message;
+};
+
+// Validates one object (its JSON text) against STIX 2.1: common properties, the type's required
+// properties and value rules, reference types. Errors: kInvalidArgument naming object, property
+// and rule. Custom properties and custom types are accepted when well-formed.
+Result<ObjectInfo> ParseObject(std::string_view json, const ParseLimits& limits = {},
+                               std::vector<Warning>* warnings = nullptr);
+
+// Parses a TAXII 2.1 envelope ({"objects": [...]}; "more"/"next" ignored) or a STIX bundle
+// ({"type":"bundle","id":"bundle--…","objects":[...]}) and validates each object independently.
+// Errors (kInvalidArgument, kResourceExhausted beyond limits) only for a body that is not such a
+// document at all; a bad object is reported in its ObjectResult, and the rest are kept.
+Result<ParsedEnvelope> ParseEnvelope(std::string_view body, const ParseLimits& limits = {},
+                                     std::vector<Warning>* warnings = nullptr);
+
+// True for "type--<RFC 4122 UUID>" with a valid type name.
+bool IsValidIdentifier(std::string_view id);
+// True for a valid STIX type name: 3..250 chars of [a-z0-9-], no leading/trailing or double '-'.
+bool IsValidTypeName(std::string_view type);
+
+}  // namespace liaison::stix

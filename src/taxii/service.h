@@ -1,0 +1,72 @@
+#pragma once
+
+// The TAXII 2.1 service: every TAXII endpoint as a plain function of (Request, Store, Clock).
+// No Beast types: http/ turns HTTP messages into Request, authenticates the principal, and turns
+// Response (or an error Status, through its one mapping table) back into HTTP.
+//
+//   taxii::Service service(store, clock, options);
+//   Result<taxii::Response> r = service.Handle(request);
+//
+// Thread-safe: Handle may be called concurrently; the service holds no per-request state.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "policy/principal.h"
+#include "storage/store.h"
+
+namespace liaison::taxii {
+
+inline constexpr char kTaxiiMediaType[] = "application/taxii+json;version=2.1";
+inline constexpr char kStixMediaType[] = "application/stix+json;version=2.1";
+
+struct Request {
+  std::string method;  // "GET", "HEAD", "POST", "DELETE", ...
+  std::string target;  // the path as received, percent-encoded, without the query
+  // Decoded query parameters in order of appearance (a key may repeat).
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string accept;        // the Accept header ("" when absent)
+  std::string content_type;  // the Content-Type header ("" when absent)
+  std::string body;
+  policy::Principal principal;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = kTaxiiMediaType;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. X-TAXII-Date-Added-First
+  std::string body;
+};
+
+struct ServiceOptions {
+  std::string title = "Liaison";        // discovery title
+  std::string description;
+  std::string contact;
+  size_t default_page_size = 1000;      // when a client sends no limit
+  size_t max_page_size = 10000;         // a larger limit is lowered to this
+};
+
+class Service {
+ public:
+  Service(storage::Store& store, Clock& clock, ServiceOptions options);
+
+  // Handles a request whose path starts with /taxii2/ or an API root. Errors carry the code http/
+  // maps: kNotFound (404, also for resources the principal may not know about), kPermissionDenied
+  // (403), kUnauthenticated (401), kInvalidArgument (400), kNotAcceptable (406),
+  // kUnsupportedMediaType (415), kResourceExhausted (413), kUnavailable (503).
+  Result<Response> Handle(const Request& request) const;
+
+  // True if this service owns the path (discovery or an API root that exists).
+  bool OwnsPath(const std::string& target) const;
+
+ private:
+  storage::Store& store_;
+  Clock& clock_;
+  const ServiceOptions options_;
+};
+
+}  // namespace liaison::taxii
