@@ -32,6 +32,8 @@ struct Request {
   std::string accept;        // the Accept header ("" when absent)
   std::string content_type;  // the Content-Type header ("" when absent)
   std::string body;
+  std::string host;  // the Host header, for absolute URLs in discovery
+  bool tls = false;  // the request came over TLS (https URLs in discovery)
   policy::Principal principal;
 };
 
