@@ -1,0 +1,348 @@
+#include "auth/authenticator.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <mutex>
+
+#include "auth/api_key.h"
+#include "auth/password.h"
+#include "common/log.h"
+
+namespace liaison::auth {
+namespace {
+
+// One message for every credential failure, so a client cannot tell an unknown user from a wrong
+// password, a disabled account or a revoked key.
+constexpr char kInvalidCredentials[] = "invalid credentials";
+constexpr size_t kMaxHeaderBytes = 8192;
+constexpr size_t kMaxUserBytes = 256;
+
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+// Decodes RFC 4648 base64 (padding optional). nullopt when malformed.
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  std::string out(in.size() / 4 * 3 + 3, '\0');
+  for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING}) {
+    size_t len = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
+                          in.size(), nullptr, &len, &end, variant) == 0 &&
+        end == in.data() + in.size()) {
+      out.resize(len);
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+int64_t MonotonicMicros(const Clock& clock) { return clock.MonotonicNanos() / 1000; }
+
+}  // namespace
+
+// A counting semaphore with a runtime limit (std::counting_semaphore's limit is compile-time).
+class Authenticator::Semaphore {
+ public:
+  explicit Semaphore(int slots) : free_(std::max(1, slots)) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return free_ > 0; });
+    --free_;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++free_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+};
+
+Authenticator::Authenticator(storage::Store& store, Clock& clock, AuthenticatorOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      verify_slots_(std::make_unique<Semaphore>(options_.max_concurrent_verifications)) {
+  // If libsodium cannot initialise, every Basic check fails closed (VerifyPassword returns false)
+  // and API keys report kInternal; the key below is then merely not secret, never used for a
+  // success.
+  (void)EnsureSodium();
+  std::array<unsigned char, crypto_generichash_KEYBYTES> key{};
+  randombytes_buf(key.data(), key.size());
+  cache_key_.assign(reinterpret_cast<const char*>(key.data()), key.size());
+  sodium_memzero(key.data(), key.size());
+  if (!options_.hub_secret.empty()) hub_secret_ = options_.hub_secret;
+}
+
+Authenticator::~Authenticator() {
+  if (!cache_key_.empty()) sodium_memzero(cache_key_.data(), cache_key_.size());
+}
+
+Result<policy::Principal> Authenticator::Authenticate(std::string_view authorization_header,
+                                                      std::string_view client_address) {
+  std::string_view header = Trim(authorization_header);
+  if (header.empty()) return UnauthenticatedError("authentication required");
+  const std::string address(client_address);
+  if (Throttled(address)) {
+    return ResourceExhaustedError("too many failed authentication attempts; try again later");
+  }
+  Result<policy::Principal> result = UnauthenticatedError("malformed Authorization header");
+  if (header.size() <= kMaxHeaderBytes) {
+    size_t space = header.find_first_of(" \t");
+    std::string_view scheme = header.substr(0, space);
+    std::string_view rest = space == std::string_view::npos ? "" : Trim(header.substr(space));
+    if (EqualsIgnoreCase(scheme, "Basic")) {
+      result = AuthenticateBasic(rest);
+    } else if (EqualsIgnoreCase(scheme, "Bearer")) {
+      result = AuthenticateBearer(rest);
+    } else {
+      result = UnauthenticatedError("unsupported authentication scheme (use Basic or Bearer)");
+    }
+  }
+  if (!result.ok() && result.status().code() == StatusCode::kUnauthenticated) {
+    RecordFailure(address);
+  }
+  return result;
+}
+
+Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view credentials) {
+  std::optional<std::string> decoded = DecodeBase64(credentials);
+  if (!decoded) return UnauthenticatedError("malformed Basic credentials");
+  // RFC 7617 section 2: user-id and password are separated by the first colon.
+  size_t colon = decoded->find(':');
+  if (colon == std::string::npos || colon == 0 || colon > kMaxUserBytes) {
+    sodium_memzero(decoded->data(), decoded->size());
+    return UnauthenticatedError("malformed Basic credentials");
+  }
+  const std::string user_name = decoded->substr(0, colon);
+  std::string password = decoded->substr(colon + 1);
+  sodium_memzero(decoded->data(), decoded->size());
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.size()); }
+  } wipe{password};
+
+  Result<storage::User> user = store_.GetUser(user_name);
+  if (!user.ok() && user.status().code() != StatusCode::kNotFound) return user.status();
+  const bool known = user.ok() && !user->password_hash.empty();
+  const std::string hash = known ? user->password_hash : DummyHash();
+
+  const std::string key = CacheKey(user_name, password, hash);
+  bool verified = known && CacheLookup(key);
+  if (!verified) {
+    verify_slots_->Acquire();
+    bool match = VerifyPassword(hash, password);
+    verify_slots_->Release();
+    verified = known && match;
+    if (verified) CacheInsert(key);
+  }
+  if (!verified) {
+    LOG_INFO("authentication failed for user '{}' ({})", user_name,
+             known ? "wrong password" : "unknown user or no password");
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  if (user->disabled) {
+    LOG_INFO("authentication refused for disabled user '{}'", user_name);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  policy::Principal principal;
+  principal.user = user->name;
+  principal.role = user->role;
+  principal.authenticated = true;
+  principal.method = "basic";
+  return principal;
+}
+
+Result<policy::Principal> Authenticator::AuthenticateBearer(std::string_view token) {
+  Result<ParsedApiKey> parsed = ParseApiKey(token);
+  if (!parsed.ok()) return UnauthenticatedError("malformed bearer token");
+  ASSIGN_OR_RETURN(std::string hub_secret, HubSecret());
+  // Hash before the lookup so unknown keys cost the same as known ones.
+  const std::string presented = HashApiKeySecret(parsed->secret, hub_secret);
+  sodium_memzero(parsed->secret.data(), parsed->secret.size());
+
+  Result<storage::ApiKey> key = store_.FindApiKey(parsed->key_id);
+  if (!key.ok()) {
+    if (key.status().code() != StatusCode::kNotFound) return key.status();
+    LOG_INFO("authentication failed: unknown API key {}", parsed->key_id);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  if (key->secret_hash.size() != presented.size() ||
+      sodium_memcmp(key->secret_hash.data(), presented.data(), presented.size()) != 0) {
+    LOG_INFO("authentication failed: wrong secret for API key {}", parsed->key_id);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  if (key->revoked) {
+    LOG_INFO("authentication refused: API key {} is revoked", parsed->key_id);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  Result<storage::User> user = store_.GetUser(key->user);
+  if (!user.ok()) {
+    if (user.status().code() != StatusCode::kNotFound) return user.status();
+    LOG_INFO("authentication refused: API key {} belongs to unknown user", parsed->key_id);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  if (user->disabled) {
+    LOG_INFO("authentication refused: API key {} belongs to disabled user '{}'", parsed->key_id,
+             user->name);
+    return UnauthenticatedError(kInvalidCredentials);
+  }
+  policy::Principal principal;
+  principal.user = user->name;
+  principal.role = user->role;
+  principal.authenticated = true;
+  principal.method = "api-key";
+  principal.api_key_id = key->key_id;
+  return principal;
+}
+
+Result<std::string> Authenticator::HubSecret() {
+  {
+    MutexLock lock(&mu_);
+    if (hub_secret_) return *hub_secret_;
+  }
+  ASSIGN_OR_RETURN(std::string secret, LoadOrCreateHubSecret(store_));
+  MutexLock lock(&mu_);
+  if (!hub_secret_) hub_secret_ = secret;
+  return *hub_secret_;
+}
+
+std::string Authenticator::DummyHash() {
+  {
+    MutexLock lock(&mu_);
+    if (!dummy_hash_.empty()) return dummy_hash_;
+  }
+  // A hash of a random password: nothing verifies against it. Made outside the lock (70 ms); a
+  // race makes two, and the first stored wins.
+  std::array<unsigned char, 24> random{};
+  randombytes_buf(random.data(), random.size());
+  std::string password(reinterpret_cast<const char*>(random.data()), random.size());
+  for (char& c : password) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
+  Result<std::string> hash = HashPassword(password);
+  MutexLock lock(&mu_);
+  if (dummy_hash_.empty() && hash.ok()) dummy_hash_ = *hash;
+  // If hashing failed, "" makes VerifyPassword return false at once: still fails closed.
+  return dummy_hash_;
+}
+
+std::string Authenticator::CacheKey(std::string_view user, std::string_view password,
+                                    std::string_view stored_hash) const {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(cache_key_.data()),
+                          cache_key_.size(), 32);
+  // Length-prefix each part so ("ab","c") and ("a","bc") differ.
+  for (std::string_view part : {user, password, stored_hash}) {
+    uint64_t len = part.size();
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&len), sizeof len);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                              part.size());
+  }
+  std::string out(32, '\0');
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
+  return out;
+}
+
+bool Authenticator::CacheLookup(const std::string& key) {
+  const int64_t now = MonotonicMicros(clock_);
+  MutexLock lock(&mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return false;
+  if (it->second.expires <= now) {
+    cache_order_.erase(it->second.order);
+    cache_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void Authenticator::CacheInsert(const std::string& key) {
+  if (options_.cache_capacity == 0 || options_.cache_ttl_micros <= 0) return;
+  const int64_t expires = MonotonicMicros(clock_) + options_.cache_ttl_micros;
+  MutexLock lock(&mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) {
+    // Refresh: move to the back of the eviction order.
+    cache_order_.erase(it->second.order);
+    cache_.erase(it);
+  }
+  while (cache_.size() >= options_.cache_capacity && !cache_order_.empty()) {
+    cache_.erase(cache_order_.front());
+    cache_order_.pop_front();
+  }
+  cache_order_.push_back(key);
+  cache_.emplace(key, CacheEntry{expires, std::prev(cache_order_.end())});
+}
+
+void Authenticator::ClearCache() {
+  MutexLock lock(&mu_);
+  cache_.clear();
+  cache_order_.clear();
+}
+
+bool Authenticator::Throttled(const std::string& address) {
+  if (options_.max_failures <= 0) return false;
+  const int64_t now = MonotonicMicros(clock_);
+  MutexLock lock(&mu_);
+  auto it = failures_.find(address);
+  if (it == failures_.end()) return false;
+  if (now - it->second.window_start >= options_.failure_window_micros) {
+    failures_.erase(it);
+    return false;
+  }
+  return it->second.count >= options_.max_failures;
+}
+
+void Authenticator::RecordFailure(const std::string& address) {
+  if (options_.max_failures <= 0) return;
+  const int64_t now = MonotonicMicros(clock_);
+  MutexLock lock(&mu_);
+  auto it = failures_.find(address);
+  if (it != failures_.end() && now - it->second.window_start >= options_.failure_window_micros) {
+    failures_.erase(it);
+    it = failures_.end();
+  }
+  if (it == failures_.end()) {
+    if (failures_.size() >= options_.max_tracked_addresses) {
+      std::erase_if(failures_, [&](const auto& entry) {
+        return now - entry.second.window_start >= options_.failure_window_micros;
+      });
+      // Still full (a flood from many addresses): forget an arbitrary one to stay bounded.
+      if (failures_.size() >= options_.max_tracked_addresses) failures_.erase(failures_.begin());
+    }
+    it = failures_.emplace(address, FailureEntry{0, now}).first;
+  }
+  ++it->second.count;
+}
+
+int64_t Authenticator::RetryAfterSeconds(std::string_view client_address) {
+  if (options_.max_failures <= 0) return 0;
+  const int64_t now = MonotonicMicros(clock_);
+  MutexLock lock(&mu_);
+  auto it = failures_.find(std::string(client_address));
+  if (it == failures_.end() || it->second.count < options_.max_failures) return 0;
+  int64_t remaining = it->second.window_start + options_.failure_window_micros - now;
+  if (remaining <= 0) return 0;
+  return (remaining + 999'999) / 1'000'000;
+}
+
+}  // namespace liaison::auth

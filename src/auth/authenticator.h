@@ -1,0 +1,120 @@
+#pragma once
+
+// Authenticator: turns an HTTP Authorization header into a policy::Principal.
+//
+// Accepted schemes (scheme names are case-insensitive, RFC 9110 section 11.1):
+//   Basic <base64(user:password)>   RFC 7617; the password is checked with argon2id
+//   Bearer lsk_<key_id>.<secret>    an API key (auth/api_key.h)
+//
+//   auth::Authenticator authenticator(store, clock, {});
+//   Result<policy::Principal> p = authenticator.Authenticate(header, peer_address);
+//
+// Errors:
+//   kUnauthenticated    no header, a malformed header, an unknown scheme, a wrong password, an
+//                       unknown user, a disabled user, an unknown or revoked key. The message never
+//                       says which, so it does not reveal whether a user or key exists.
+//   kResourceExhausted  this client address failed too often recently: refused without checking
+//                       (http/ answers 429 with Retry-After).
+//   others              store failures passed through (e.g. kUnavailable).
+//
+// Costs: a Basic check runs argon2id (~70 ms, 64 MiB), so successes are cached for
+// Options::cache_ttl_micros, keyed by a keyed BLAKE2b of (user, password, stored hash) under a
+// per-process random key; plaintext is never kept. The user record is re-read on every request
+// (one indexed lookup), so disabling a user, changing a role or a password takes effect at once.
+// Concurrent argon2id verifications are limited to Options::max_concurrent_verifications to bound
+// memory. Unknown users are checked against a dummy hash so they cost the same as known ones.
+//
+// Thread-safe; blocks (store lookups, argon2id).
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/thread_annotations.h"
+#include "policy/principal.h"
+#include "storage/store.h"
+
+namespace liaison::auth {
+
+struct AuthenticatorOptions {
+  // How long a verified Basic credential is remembered.
+  int64_t cache_ttl_micros = 60'000'000;
+  // Most cached credentials; the oldest are dropped beyond this.
+  size_t cache_capacity = 10'000;
+  // A client address that fails this many times within failure_window_micros is refused until the
+  // window ends.
+  int max_failures = 20;
+  int64_t failure_window_micros = 60'000'000;
+  // Most client addresses tracked for failures (older entries are dropped beyond this).
+  size_t max_tracked_addresses = 100'000;
+  // At most this many argon2id verifications run at once (each uses 64 MiB).
+  int max_concurrent_verifications = 2;
+  // The hub secret (32 raw bytes, see LoadOrCreateHubSecret); empty: loaded from (or created in)
+  // the store on first use of an API key.
+  std::string hub_secret;
+};
+
+class Authenticator {
+ public:
+  Authenticator(storage::Store& store, Clock& clock, AuthenticatorOptions options = {});
+  ~Authenticator();
+  Authenticator(const Authenticator&) = delete;
+  Authenticator& operator=(const Authenticator&) = delete;
+
+  // See the file comment. `client_address` keys the failure counter (e.g. "127.0.0.1"); it may be
+  // empty (then all such clients share one counter).
+  Result<policy::Principal> Authenticate(std::string_view authorization_header,
+                                         std::string_view client_address);
+
+  // Seconds until `client_address` may try again (0 when not throttled). For Retry-After.
+  int64_t RetryAfterSeconds(std::string_view client_address);
+
+  // Forgets every cached credential (e.g. after an administrative change in another process).
+  void ClearCache();
+
+ private:
+  class Semaphore;
+  struct FailureEntry {
+    int count = 0;
+    int64_t window_start = 0;
+  };
+  struct CacheEntry {
+    int64_t expires = 0;
+    std::list<std::string>::iterator order;
+  };
+
+  Result<policy::Principal> AuthenticateBasic(std::string_view credentials);
+  Result<policy::Principal> AuthenticateBearer(std::string_view token);
+  Result<std::string> HubSecret() EXCLUDES(mu_);
+  // The dummy argon2id hash that unknown users are verified against (made once, lazily).
+  std::string DummyHash() EXCLUDES(mu_);
+  std::string CacheKey(std::string_view user, std::string_view password,
+                       std::string_view stored_hash) const;
+  bool CacheLookup(const std::string& key) EXCLUDES(mu_);
+  void CacheInsert(const std::string& key) EXCLUDES(mu_);
+  bool Throttled(const std::string& address) EXCLUDES(mu_);
+  void RecordFailure(const std::string& address) EXCLUDES(mu_);
+
+  // Constant after construction.
+  storage::Store& store_;
+  Clock& clock_;
+  const AuthenticatorOptions options_;
+  std::string cache_key_;  // per-process random BLAKE2b key for cache entries
+  std::unique_ptr<Semaphore> verify_slots_;
+
+  Mutex mu_;
+  std::optional<std::string> hub_secret_ GUARDED_BY(mu_);
+  std::string dummy_hash_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, CacheEntry> cache_ GUARDED_BY(mu_);
+  std::list<std::string> cache_order_ GUARDED_BY(mu_);  // oldest first
+  std::unordered_map<std::string, FailureEntry> failures_ GUARDED_BY(mu_);
+};
+
+}  // namespace liaison::auth
