@@ -14,6 +14,41 @@
 //    connection lost), kDataLoss for corruption, kInternal otherwise.
 //
 // Times (date_added, versions) are microseconds since the Unix epoch (UTC).
+//
+// Details of the contract, fixed by the storage module (every backend and the conformance suite
+// follow them):
+//  - Arguments: an empty API root name, collection id, user name, key id, grant subject or
+//    setting key, and an object with an empty id, type, spec_version or json, are
+//    kInvalidArgument.
+//  - Ordering of lists: ListApiRoots and ListCollections in creation order; ListUsers by name;
+//    ListApiKeys by key_id; ListGrants by subject.
+//  - ListCollections: kNotFound for an unknown API root. GetCollection looks in that API root
+//    only, matching the id first, then the alias. An alias may not equal the id or alias of
+//    another collection in the same API root (kAlreadyExists). Collection ids are unique across
+//    API roots. DeleteCollection takes the id (not the alias).
+//  - Grants: PutGrant and ListGrants: kNotFound for an unknown collection; DeleteGrant: kNotFound
+//    when there is no such grant.
+//  - API keys: CreateApiKey: kNotFound for an unknown user, kAlreadyExists for a taken key_id.
+//    ListApiKeys of an unknown user is empty. RevokeApiKey of a revoked key is OK.
+//  - AddObjects: the status is stored only when status.id is set (empty: objects only); a status
+//    id already used (in any API root) is kAlreadyExists and nothing is committed. Each success
+//    records the object's id and version text (FormatVersionText in storage/store_util.h: the
+//    STIX timestamp with 3 fractional digits, or 6 when not whole milliseconds); duplicates are
+//    recorded with the version already stored. Counters and status ("complete", or "pending"
+//    when pendings remain) are computed from the lists; total_count is raised to their sum if
+//    lower. date_added for each new version: max(now_micros, previous + 1), where `previous` is
+//    the last value ever assigned in the collection (deleting objects never lets a value be
+//    reused).
+//  - Objects without a version (NewObject::version empty, e.g. SCOs): the new version's version
+//    is its date_added. Adding one whose json is byte-identical to a version of the same id
+//    already stored without a version is a duplicate (no-op success); different bytes add a
+//    version.
+//  - QueryObjects: limit 0 returns no objects, with `more` telling whether any match.
+//  - QueryVersions: results in date_added order (the paging order), which for most objects is
+//    also version order. An id with no versions gives an empty page (not kNotFound).
+//  - DeleteObject: ignores added_after, ids and types; with no version filter every version
+//    (matching spec_versions) is deleted; "first"/"last" are judged before the deletion.
+//    kNotFound (unknown collection, or nothing matched) deletes nothing.
 
 #include <cstdint>
 #include <memory>
