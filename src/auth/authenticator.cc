@@ -104,6 +104,8 @@ Result<policy::Principal> Authenticator::Authenticate(std::string_view authoriza
   if (header.empty()) return UnauthenticatedError("authentication required");
   const std::string address(client_address);
   if (Throttled(address)) {
+    MutexLock lock(&mu_);
+    ++stats_.throttled;
     return ResourceExhaustedError("too many failed authentication attempts; try again later");
   }
   Result<policy::Principal> result = UnauthenticatedError("malformed Authorization header");
@@ -153,6 +155,10 @@ Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view cred
     verify_slots_->Acquire();
     bool match = VerifyPassword(hash, password);
     verify_slots_->Release();
+    {
+      MutexLock lock(&mu_);
+      ++stats_.password_verifications;
+    }
     verified = known && match;
     if (verified) CacheInsert(key);
   }
@@ -272,6 +278,7 @@ bool Authenticator::CacheLookup(const std::string& key) {
     cache_.erase(it);
     return false;
   }
+  ++stats_.cache_hits;
   return true;
 }
 
@@ -291,6 +298,11 @@ void Authenticator::CacheInsert(const std::string& key) {
   }
   cache_order_.push_back(key);
   cache_.emplace(key, CacheEntry{expires, std::prev(cache_order_.end())});
+}
+
+Authenticator::Stats Authenticator::stats() {
+  MutexLock lock(&mu_);
+  return stats_;
 }
 
 void Authenticator::ClearCache() {
@@ -313,9 +325,10 @@ bool Authenticator::Throttled(const std::string& address) {
 }
 
 void Authenticator::RecordFailure(const std::string& address) {
-  if (options_.max_failures <= 0) return;
   const int64_t now = MonotonicMicros(clock_);
   MutexLock lock(&mu_);
+  ++stats_.failures;
+  if (options_.max_failures <= 0) return;
   auto it = failures_.find(address);
   if (it != failures_.end() && now - it->second.window_start >= options_.failure_window_micros) {
     failures_.erase(it);

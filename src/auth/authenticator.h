@@ -79,6 +79,15 @@ class Authenticator {
   // Forgets every cached credential (e.g. after an administrative change in another process).
   void ClearCache();
 
+  // Counters since construction, for metrics and tests.
+  struct Stats {
+    uint64_t password_verifications = 0;  // argon2id runs
+    uint64_t cache_hits = 0;              // Basic successes served from the cache
+    uint64_t failures = 0;                // requests answered kUnauthenticated
+    uint64_t throttled = 0;               // requests refused with kResourceExhausted
+  };
+  Stats stats() EXCLUDES(mu_);
+
  private:
   class Semaphore;
   struct FailureEntry {
@@ -115,6 +124,7 @@ class Authenticator {
   std::unordered_map<std::string, CacheEntry> cache_ GUARDED_BY(mu_);
   std::list<std::string> cache_order_ GUARDED_BY(mu_);  // oldest first
   std::unordered_map<std::string, FailureEntry> failures_ GUARDED_BY(mu_);
+  Stats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace liaison::auth
