@@ -1,0 +1,548 @@
+"""Harness for end-to-end tests: runs real `liaison` hub processes and talks to them over HTTP.
+
+Python 3 standard library only. Every hub gets a fresh temporary data directory, listens on
+127.0.0.1 port 0 (the kernel picks a free port, which the hub prints on its first stdout line),
+and is stopped with SIGTERM (graceful, exit status checked) or SIGKILL (crash tests).
+
+    hub = Hub()                      # temp dir, binary from $LIAISON_BIN
+    hub.init()                       # liaison init; remembers admin password, default collection
+    hub.add_user("pub", "publisher") # liaison user add ... --password-stdin
+    hub.start()                      # liaison serve --listen 127.0.0.1:0; waits for /healthz
+    r = hub.request("GET", "/taxii2/", auth=hub.basic("pub"))
+    hub.stop()                       # SIGTERM, waits, asserts a clean exit
+
+HubTestCase starts one hub per test class with an admin, a publisher, a second publisher and a
+reader, and checks after each test that the hub process is still alive (no crash).
+"""
+
+import base64
+import datetime
+import http.client
+import json
+import os
+import queue
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+TAXII = "application/taxii+json;version=2.1"
+API_ROOT = "/api/"
+
+# Seconds to wait for the hub to print its listening line and answer /healthz.
+START_TIMEOUT = float(os.environ.get("LIAISON_E2E_START_TIMEOUT", "30"))
+# Default socket timeout for requests; generous because the machine is shared.
+REQUEST_TIMEOUT = float(os.environ.get("LIAISON_E2E_REQUEST_TIMEOUT", "60"))
+
+
+def find_binary():
+    """The liaison binary: $LIAISON_BIN, else the usual build directories."""
+    path = os.environ.get("LIAISON_BIN")
+    if path:
+        return path
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    for build in ("build/release", "build/debug", "build"):
+        candidate = os.path.join(root, build, "src", "cli", "liaison")
+        if os.path.exists(candidate):
+            return candidate
+    raise RuntimeError("set LIAISON_BIN to the liaison binary")
+
+
+class Response:
+    """An HTTP response read completely: status, headers (case-insensitive get), raw body."""
+
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self._headers = headers  # list of (name, value)
+        self.body = body
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self._headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def headers(self, name):
+        name = name.lower()
+        return [v for k, v in self._headers if k.lower() == name]
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def describe(self):
+        text = self.body[:2000].decode("utf-8", "replace")
+        hdrs = "; ".join("%s: %s" % kv for kv in self._headers)
+        return "HTTP %d %s [%s] %s" % (self.status, self.reason, hdrs, text)
+
+    def __repr__(self):
+        return "<Response %s>" % self.describe()
+
+
+class HubError(RuntimeError):
+    pass
+
+
+class Hub:
+    """One hub: its data directory, users, and (when started) its serve process."""
+
+    def __init__(self, binary=None, data_dir=None, keep_dir=False):
+        self.binary = binary or find_binary()
+        self._tmp = None
+        if data_dir is None:
+            self._tmp = tempfile.mkdtemp(prefix="liaison-e2e-")
+            data_dir = os.path.join(self._tmp, "hub")
+        self.data_dir = data_dir
+        self.keep_dir = keep_dir
+        self.proc = None
+        self.port = None
+        self.passwords = {}  # user -> password
+        self.admin_user = "admin"
+        self.default_collection = None
+        self.init_output = ""
+        self._stdout_lines = queue.Queue()
+        self._log_path = os.path.join(self._tmp or os.path.dirname(data_dir), "hub-stderr.log")
+        self._log_file = None
+        self._starts = 0
+
+    # ---------------------------------------------------------------------------- CLI
+
+    def cli(self, *args, input=None, check=True, timeout=120):
+        """Runs `liaison ARGS...`; returns the CompletedProcess (text mode)."""
+        proc = subprocess.run(
+            [self.binary] + [str(a) for a in args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise HubError(
+                "liaison %s exited %d\nstdout: %s\nstderr: %s"
+                % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
+            )
+        return proc
+
+    def init(self, org="E2E Test Org"):
+        """liaison init; parses the admin password and the default collection id."""
+        proc = self.cli("init", "--data", self.data_dir, "--org", org)
+        out = proc.stdout + "\n" + proc.stderr
+        self.init_output = out
+        m = re.search(r"admin user '([^']+)' created with password: (\S+)", out)
+        if not m:
+            raise HubError("no admin password in init output:\n" + out)
+        self.admin_user = m.group(1)
+        self.passwords[self.admin_user] = m.group(2)
+        m = re.search(r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", out)
+        self.default_collection = m.group(1) if m else None
+        return proc
+
+    def add_user(self, name, role, password=None):
+        password = password or ("pw-" + secrets.token_urlsafe(12))
+        self.cli("user", "add", name, "--role", role, "--password-stdin", "--data", self.data_dir,
+                 input=password + "\n")
+        self.passwords[name] = password
+        return password
+
+    def create_apikey(self, user):
+        proc = self.cli("apikey", "create", "--user", user, "--data", self.data_dir)
+        m = re.search(r"\b(lsk_[A-Za-z0-9_.\-]+)", proc.stdout)
+        if not m:
+            raise HubError("no API key in output: " + proc.stdout + proc.stderr)
+        return m.group(1)
+
+    def create_collection(self, title):
+        proc = self.cli("collection", "create", "--title", title, "--data", self.data_dir)
+        m = re.search(r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+                      proc.stdout)
+        if not m:
+            raise HubError("no collection id in output: " + proc.stdout + proc.stderr)
+        return m.group(1)
+
+    # ---------------------------------------------------------------------------- process
+
+    def start(self, extra_args=(), env=None):
+        """Starts `liaison serve` on 127.0.0.1:0 and waits until /healthz answers 200."""
+        if self.proc is not None:
+            raise HubError("hub already running")
+        self._log_file = open(self._log_path, "ab")
+        self._log_file.write(b"\n===== start %d =====\n" % self._starts)
+        self._log_file.flush()
+        self._starts += 1
+        self._stdout_lines = queue.Queue()
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:0"]
+            + list(extra_args),
+            stdout=subprocess.PIPE,
+            stderr=self._log_file,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        lines = self._stdout_lines
+        out = self.proc.stdout
+
+        def pump():
+            for raw in iter(out.readline, b""):
+                lines.put(raw.decode("utf-8", "replace"))
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + START_TIMEOUT
+        self.port = None
+        seen = []
+        while self.port is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise HubError("hub printed no listening line; stdout %r\nstderr:\n%s"
+                               % (seen, self.log_tail()))
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                rc = self.proc.wait()
+                self.proc = None
+                raise HubError("hub exited %s before listening; stdout %r\nstderr:\n%s"
+                               % (rc, seen, self.log_tail()))
+            seen.append(line)
+            m = re.search(r"listening on https?://[^\s:]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+        while True:
+            try:
+                r = self.request("GET", "/healthz", timeout=5)
+                if r.status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise HubError("hub never answered /healthz\n" + self.log_tail())
+            time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30):
+        """SIGTERM, then wait; returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        proc = self.proc
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+        self._close_proc()
+        return rc
+
+    def kill(self):
+        """SIGKILL (kill -9) and reap."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._close_proc()
+
+    def _close_proc(self):
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log_tail(self, n=4000):
+        try:
+            with open(self._log_path, "rb") as f:
+                data = f.read()
+            return data[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        self.kill()
+        if self._tmp and not self.keep_dir:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # ---------------------------------------------------------------------------- HTTP
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def basic(self, user, password=None):
+        if password is None:
+            password = self.passwords[user]
+        token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
+        return "Basic " + token
+
+    def connection(self, timeout=REQUEST_TIMEOUT):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, auth=None, headers=None, accept=TAXII,
+                content_type=None, timeout=REQUEST_TIMEOUT, conn=None):
+        """One request. `auth` is a full Authorization value (see basic()) or None. `body` may be
+        bytes, str, or a JSON-serialisable object (sent minified). Returns a Response."""
+        hdrs = {}
+        if accept is not None:
+            hdrs["Accept"] = accept
+        if auth is not None:
+            hdrs["Authorization"] = auth
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        # content_type None: the TAXII media type when there is a body; "": no Content-Type.
+        if content_type is None and body is not None:
+            content_type = TAXII
+        if content_type:
+            hdrs["Content-Type"] = content_type
+        if headers:
+            hdrs.update(headers)
+        own = conn is None
+        if own:
+            conn = self.connection(timeout)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            return Response(resp.status, resp.reason, resp.getheaders(), data)
+        finally:
+            if own:
+                conn.close()
+
+
+# -------------------------------------------------------------------------------- STIX helpers
+
+def stix_now(offset_seconds=0.0):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+
+def stix_time(year=2024, month=1, day=1, second=0, millis=0):
+    return "%04d-%02d-%02dT00:00:%02d.%03dZ" % (year, month, day, second, millis)
+
+
+def parse_time(text):
+    """RFC 3339 UTC timestamp (any sub-second precision) -> microseconds since the epoch."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z", text)
+    if not m:
+        raise ValueError("not a STIX/TAXII timestamp: %r" % text)
+    dt = datetime.datetime(*(int(g) for g in m.groups()[:6]), tzinfo=datetime.timezone.utc)
+    frac = (m.group(7) or "").ljust(6, "0")[:6]
+    return int(dt.timestamp()) * 1000000 + int(frac)
+
+
+def indicator(n=0, modified=None, created=None, **extra):
+    """A valid STIX 2.1 indicator with a unique id."""
+    created = created or stix_time(2024, 1, 1)
+    obj = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--%s" % uuid.uuid4(),
+        "created": created,
+        "modified": modified or created,
+        "name": "e2e indicator %d" % n,
+        "indicator_types": ["malicious-activity"],
+        "pattern": "[ipv4-addr:value = '10.%d.%d.%d']" % ((n >> 16) & 255, (n >> 8) & 255, n & 255),
+        "pattern_type": "stix",
+        "valid_from": created,
+    }
+    obj.update(extra)
+    return obj
+
+
+def malware(name="e2e malware", modified=None):
+    created = stix_time(2024, 1, 2)
+    return {
+        "type": "malware",
+        "spec_version": "2.1",
+        "id": "malware--%s" % uuid.uuid4(),
+        "created": created,
+        "modified": modified or created,
+        "name": name,
+        "is_family": False,
+    }
+
+
+def envelope(objects):
+    return {"objects": list(objects)}
+
+
+def minified(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+# -------------------------------------------------------------------------------- test base
+
+class HubTestCase(unittest.TestCase):
+    """One hub per test class: users admin, pub (publisher), pub2 (publisher), reader (reader)."""
+
+    hub = None
+    col = None  # default collection id
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hub = Hub()
+        try:
+            cls.hub.init()
+            cls.hub.add_user("pub", "publisher")
+            cls.hub.add_user("pub2", "publisher")
+            cls.hub.add_user("reader", "reader")
+            cls.prepare_hub(cls.hub)
+            cls.hub.start()
+        except Exception:
+            cls.hub.cleanup()
+            raise
+        cls.col = cls.hub.default_collection
+
+    @classmethod
+    def prepare_hub(cls, hub):
+        """Hook: more CLI set-up before serve starts."""
+
+    @classmethod
+    def tearDownClass(cls):
+        hub = cls.hub
+        try:
+            if hub.alive():
+                rc = hub.stop()
+                if rc != 0:
+                    raise AssertionError("hub exited %r on SIGTERM\n%s" % (rc, hub.log_tail()))
+        finally:
+            hub.cleanup()
+
+    def tearDown(self):
+        # No input may crash the hub: it must still be running and serving.
+        if self.hub.proc is not None:
+            self.assertTrue(self.hub.alive(), "hub died:\n" + self.hub.log_tail())
+
+    # Shorthands ---------------------------------------------------------------------
+
+    def auth(self, user):
+        return self.hub.basic(user)
+
+    def get(self, path, user="admin", **kw):
+        return self.hub.request("GET", path, auth=self.auth(user) if user else None, **kw)
+
+    def post(self, path, body, user="pub", **kw):
+        return self.hub.request("POST", path, body=body, auth=self.auth(user) if user else None,
+                                **kw)
+
+    def objects_path(self, col=None, query=""):
+        return "%scollections/%s/objects/%s" % (API_ROOT, col or self.col, query)
+
+    def publish(self, objects, col=None, user="pub"):
+        """POSTs an envelope; asserts 202 and a complete status; returns the status resource."""
+        r = self.post(self.objects_path(col), envelope(objects), user=user)
+        self.assertEqual(r.status, 202, r.describe())
+        self.assertTaxiiContentType(r)
+        status = r.json()
+        self.assertEqual(status.get("status"), "complete", status)
+        return status
+
+    def assertTaxiiContentType(self, r):
+        ct = (r.header("Content-Type") or "").replace(" ", "").lower()
+        self.assertTrue(ct.startswith("application/taxii+json"), r.describe())
+        self.assertIn("version=2.1", ct, r.describe())
+
+    def assertTaxiiError(self, r, status):
+        """TAXII 2.1 section 3.6.1: an error message with a title, as application/taxii+json."""
+        self.assertEqual(r.status, status, r.describe())
+        self.assertTaxiiContentType(r)
+        try:
+            body = r.json()
+        except ValueError:
+            self.fail("error body is not JSON: " + r.describe())
+        self.assertIsInstance(body, dict, r.describe())
+        self.assertIsInstance(body.get("title"), str, r.describe())
+        self.assertTrue(body["title"], r.describe())
+        if "http_status" in body:
+            # TAXII 2.1 defines http_status as a string.
+            self.assertEqual(str(body["http_status"]), str(status), r.describe())
+        for key in ("description", "error_id", "error_code", "external_details"):
+            if key in body:
+                self.assertIsInstance(body[key], str, r.describe())
+        if "details" in body:
+            self.assertIsInstance(body["details"], dict, r.describe())
+        return body
+
+    def assertServing(self):
+        self.assertTrue(self.hub.alive(), "hub died:\n" + self.hub.log_tail())
+        r = self.get(API_ROOT, user="reader")
+        self.assertEqual(r.status, 200, r.describe())
+
+
+def read_all(test, path_base, user="admin", limit=None, extra="", max_pages=100000):
+    """Pages through objects (or manifest) with limit/next; returns the list of pages' JSON."""
+    pages = []
+    nxt = None
+    for _ in range(max_pages):
+        params = []
+        if extra:
+            params.append(extra)
+        if limit is not None:
+            params.append("limit=%d" % limit)
+        if nxt is not None:
+            params.append("next=" + urlquote(nxt))
+        path = path_base + ("?" + "&".join(params) if params else "")
+        r = test.get(path, user=user)
+        test.assertEqual(r.status, 200, r.describe())
+        body = r.json()
+        pages.append((r, body))
+        if not body.get("more"):
+            break
+        nxt = body.get("next")
+        test.assertIsInstance(nxt, str, "more=true without next: %r" % body)
+    else:
+        test.fail("paging did not end")
+    return pages
+
+
+def urlquote(s):
+    from urllib.parse import quote
+    return quote(s, safe="")
+
+
+def raw_exchange(port, data, timeout=10, shutdown_write=False):
+    """Sends raw bytes on a fresh TCP connection and returns what the server sends back until it
+    closes or the timeout passes (b"" when it closes without answering)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+            if shutdown_write:
+                s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out:
+                head, _, rest = out.partition(b"\r\n\r\n")
+                m = re.search(rb"content-length:\s*(\d+)", head, re.I)
+                if m and len(rest) >= int(m.group(1)):
+                    break
+    return out
