@@ -142,9 +142,28 @@ class Hub:
             raise HubError("no admin password in init output:\n" + out)
         self.admin_user = m.group(1)
         self.passwords[self.admin_user] = m.group(2)
-        m = re.search(r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", out)
-        self.default_collection = m.group(1) if m else None
+        uuid_re = r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+        self.default_collection = None
+        for line in out.splitlines():
+            m = re.search(r"(?<![-\w])" + uuid_re + r"\b", line)
+            if m and "collection" in line.lower():
+                self.default_collection = m.group(1)
+                break
         return proc
+
+    def resolve_default_collection(self):
+        """Asks the running hub (as admin) for the collection whose alias is "default"."""
+        r = self.request("GET", API_ROOT + "collections/", auth=self.basic(self.admin_user))
+        if r.status != 200:
+            raise HubError("cannot list collections: " + r.describe())
+        for col in r.json().get("collections", []):
+            if col.get("alias") == "default":
+                if self.default_collection and self.default_collection != col["id"]:
+                    raise HubError("init printed collection %s but the hub's default is %s"
+                                   % (self.default_collection, col["id"]))
+                self.default_collection = col["id"]
+                return col["id"]
+        raise HubError("no collection with alias 'default': " + r.describe())
 
     def add_user(self, name, role, password=None):
         password = password or ("pw-" + secrets.token_urlsafe(12))
@@ -406,6 +425,7 @@ class HubTestCase(unittest.TestCase):
             cls.hub.add_user("reader", "reader")
             cls.prepare_hub(cls.hub)
             cls.hub.start()
+            cls.hub.resolve_default_collection()
         except Exception:
             cls.hub.cleanup()
             raise

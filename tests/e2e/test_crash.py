@@ -79,7 +79,7 @@ class CrashTest(unittest.TestCase):
         self.hub = Hub()
         self.hub.init()
         self.hub.add_user("pub", "publisher")
-        self.col = self.hub.default_collection
+        self.col = None  # resolved once the hub runs
 
     def tearDown(self):
         self.hub.cleanup()
@@ -101,6 +101,7 @@ class CrashTest(unittest.TestCase):
         auth = self.hub.basic("pub")
         for round_no in range(ROUNDS):
             self.hub.start()
+            self.col = self.col or self.hub.resolve_default_collection()
             stop = threading.Event()
             writers = [Writer(self.hub, self.col, auth, round_no * WRITERS + w + 1, stop)
                        for w in range(WRITERS)]
