@@ -8,6 +8,21 @@
 //   Result<taxii::Response> r = service.Handle(request);
 //
 // Thread-safe: Handle may be called concurrently; the service holds no per-request state.
+//
+// What Handle does, in order (each step's failure ends the request):
+//   1. Routes the path (TAXII 2.1 section 3.1 endpoint table; the trailing '/' may be omitted):
+//      unknown shapes are kNotFound.
+//   2. Anonymous principals get kUnauthenticated on every endpoint (http/ adds WWW-Authenticate).
+//   3. A method the endpoint does not define gets a Response with status 405, an "Allow" header
+//      and a TAXII error body (there is no StatusCode for 405). HEAD is handled as GET; http/
+//      drops the body.
+//   4. Accept negotiation (taxii/media_type.h): kNotAcceptable.
+//   5. The endpoint: API roots and collections the principal may not see are kNotFound, never
+//      kPermissionDenied, so their existence does not leak (TAXII 2.1 Appendix B).
+//
+// Responses to GET objects/manifest/object/versions splice the stored object bytes; they carry
+// X-TAXII-Date-Added-First/-Last when they hold at least one result (there is no date to report
+// for an empty page). Paging cursors are described in taxii/cursor.h.
 
 #include <cstdint>
 #include <string>
@@ -17,6 +32,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "policy/principal.h"
+#include "stix/object.h"
 #include "storage/store.h"
 
 namespace liaison::taxii {
@@ -45,11 +61,15 @@ struct Response {
 };
 
 struct ServiceOptions {
-  std::string title = "Liaison";        // discovery title
+  std::string title = "Liaison";  // discovery title
   std::string description;
   std::string contact;
   size_t default_page_size = 1000;      // when a client sends no limit
   size_t max_page_size = 10000;         // a larger limit is lowered to this
+  size_t max_query_params = 64;         // more query parameters: kInvalidArgument
+  size_t max_query_bytes = 256 * 1024;  // longer query (keys + values): kInvalidArgument
+  size_t max_match_values = 1000;       // values over all match[...] fields: kInvalidArgument
+  stix::ParseLimits parse_limits;       // applied to POSTed envelopes
 };
 
 class Service {
@@ -59,7 +79,8 @@ class Service {
   // Handles a request whose path starts with /taxii2/ or an API root. Errors carry the code http/
   // maps: kNotFound (404, also for resources the principal may not know about), kPermissionDenied
   // (403), kUnauthenticated (401), kInvalidArgument (400), kNotAcceptable (406),
-  // kUnsupportedMediaType (415), kResourceExhausted (413), kUnavailable (503).
+  // kUnsupportedMediaType (415), kResourceExhausted (413), kUnavailable (503), kInternal (500).
+  // Success: 200 (GET, DELETE), 202 (POST objects, with the status resource); 405 as above.
   Result<Response> Handle(const Request& request) const;
 
   // True if this service owns the path (discovery or an API root that exists).
