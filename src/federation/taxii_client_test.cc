@@ -1,0 +1,447 @@
+#include "federation/taxii_client.h"
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+namespace liaison::federation {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+using Req = http::request<http::string_body>;
+using Res = http::response<http::string_body>;
+
+// A tiny HTTP/1.1 server on 127.0.0.1:0 serving one connection at a time on its own thread.
+class FakeServer {
+ public:
+  struct Options {
+    // Close the socket after every response although it promised keep-alive (a server dropping
+    // an idle connection).
+    bool drop_after_response = false;
+  };
+
+  explicit FakeServer(std::function<Res(const Req&)> handler) : FakeServer(handler, Options{}) {}
+  FakeServer(std::function<Res(const Req&)> handler, Options options)
+      : handler_(std::move(handler)), options_(options), acceptor_(ioc_) {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~FakeServer() {
+    stop_ = true;
+    // Wake the blocking accept.
+    asio::io_context ioc;
+    tcp::socket s(ioc);
+    boost::system::error_code ec;
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    s.close(ec);
+    thread_.join();
+  }
+
+  uint16_t port() const { return port_; }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_.load(); }
+  std::vector<Req> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      tcp::socket socket(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stop_) break;
+      ++connections_;
+      beast::flat_buffer buffer;
+      for (;;) {
+        Req req;
+        http::read(socket, buffer, req, ec);
+        if (ec) break;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(req);
+        }
+        Res res = handler_(req);
+        res.version(11);
+        res.keep_alive(res.keep_alive() && req.keep_alive());
+        res.prepare_payload();
+        http::write(socket, res, ec);
+        if (ec || !res.keep_alive() || options_.drop_after_response) break;
+      }
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      socket.close(ec);
+    }
+  }
+
+  std::function<Res(const Req&)> handler_;
+  Options options_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::mutex mu_;
+  std::vector<Req> requests_;
+};
+
+Res Json(int status, std::string body) {
+  Res res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/taxii+json;version=2.1");
+  res.keep_alive(true);
+  res.body() = std::move(body);
+  return res;
+}
+
+constexpr char kDiscovery[] =
+    R"({"title":"Test hub","description":"d","contact":"c","default":"http://x/api/",)"
+    R"("api_roots":["http://x/api/","/other/"]})";
+constexpr char kApiRoot[] = R"({"title":"API","versions":["application/taxii+json;version=2.1"],)"
+                            R"("max_content_length":1048576})";
+constexpr char kStatus[] =
+    R"({"id":"2d086da7-4bdc-4f91-900e-d77486753710","status":"complete","total_count":3,)"
+    R"("success_count":2,"failure_count":1,"pending_count":0,)"
+    R"("successes":[{"id":"indicator--1","version":"2020-01-01T00:00:00.000Z"}],)"
+    R"("failures":[{"id":"malware--2","version":"2020-01-01T00:00:00.000Z",)"
+    R"("message":"property 'name': required"}]})";
+
+std::unique_ptr<TaxiiClient> MakeClient(const std::string& url, TaxiiClientOptions options = {}) {
+  auto client = TaxiiClient::Create(url, std::move(options));
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return client.ok() ? std::move(client).value() : nullptr;
+}
+
+TEST(TaxiiClient, DiscoverySendsTaxiiAcceptAndBasicCredentials) {
+  FakeServer server([](const Req&) { return Json(200, kDiscovery); });
+  TaxiiClientOptions options;
+  options.credentials = Credentials::Basic("alice", "s3cret:pw");
+  auto client = MakeClient(server.base() + "/taxii2/", options);
+  ASSERT_NE(client, nullptr);
+  Result<DiscoveryInfo> d = client->Discovery();
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->title, "Test hub");
+  EXPECT_EQ(d->default_api_root, "http://x/api/");
+  ASSERT_EQ(d->api_roots.size(), 2u);
+  EXPECT_EQ(d->api_roots[1], "/other/");
+
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target(), "/taxii2/");
+  EXPECT_EQ(reqs[0][http::field::accept], "application/taxii+json;version=2.1");
+  // base64("alice:s3cret:pw")
+  EXPECT_EQ(reqs[0][http::field::authorization], "Basic YWxpY2U6czNjcmV0OnB3");
+  EXPECT_EQ(reqs[0][http::field::host], "127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST(TaxiiClient, DiscoveryFromApiRootUrlUsesWellKnownPath) {
+  FakeServer server([](const Req&) { return Json(200, kDiscovery); });
+  auto client = MakeClient(server.base() + "/api/");
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Discovery().ok());
+  EXPECT_EQ(server.requests().at(0).target(), "/taxii2/");
+}
+
+TEST(TaxiiClient, BearerCredentials) {
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); });
+  TaxiiClientOptions options;
+  options.credentials = Credentials::Bearer("lsk_0123456789abcdef.secret");
+  auto client = MakeClient(server.base(), options);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> root = client->GetApiRoot("/api");
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  EXPECT_EQ(root->max_content_length, 1048576);
+  EXPECT_EQ(root->title, "API");
+  auto reqs = server.requests();
+  EXPECT_EQ(reqs.at(0).target(), "/api/");
+  EXPECT_EQ(reqs.at(0)[http::field::authorization], "Bearer lsk_0123456789abcdef.secret");
+}
+
+TEST(TaxiiClient, AddObjectsPostsEnvelopeAndParsesStatus) {
+  FakeServer server([](const Req&) { return Json(202, kStatus); });
+  auto client = MakeClient(server.base() + "/api/");
+  ASSERT_NE(client, nullptr);
+  std::string envelope = R"({"objects":[{"type":"x"}]})";
+  Result<StatusInfo> s = client->AddObjects(client->url(), "coll 1", envelope);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->status, "complete");
+  EXPECT_EQ(s->total_count, 3);
+  EXPECT_EQ(s->success_count, 2);
+  EXPECT_EQ(s->failure_count, 1);
+  ASSERT_EQ(s->failures.size(), 1u);
+  EXPECT_EQ(s->failures[0].id, "malware--2");
+  EXPECT_EQ(s->failures[0].message, "property 'name': required");
+  ASSERT_EQ(s->successes.size(), 1u);
+
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method(), http::verb::post);
+  EXPECT_EQ(reqs[0].target(), "/api/collections/coll%201/objects/");
+  EXPECT_EQ(reqs[0][http::field::content_type], "application/taxii+json;version=2.1");
+  EXPECT_EQ(reqs[0].body(), envelope);
+}
+
+TEST(TaxiiClient, GetObjectsSendsFiltersAndKeepsObjectBytes) {
+  FakeServer server([](const Req&) {
+    Res res = Json(200, R"({"more":true,"next":"abc+/=","objects":[)"
+                        R"({"type":"indicator","id":"indicator--1","n":1.50},)"
+                        R"( {"type":"malware", "x":[1, 2]} ]})");
+    res.set("X-TAXII-Date-Added-First", "2020-01-01T00:00:00.000000Z");
+    res.set("X-TAXII-Date-Added-Last", "2020-01-02T00:00:00.000000Z");
+    return res;
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  GetObjectsOptions opts;
+  opts.added_after = "2020-01-01T00:00:00.000Z";
+  opts.limit = 2;
+  opts.next = "a b&c";
+  opts.filters = {{"match[type]", "indicator,malware"}};
+  Result<ObjectsPage> page = client->GetObjects("/api/", "c1", opts);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->more);
+  EXPECT_EQ(page->next, "abc+/=");
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[0], R"({"type":"indicator","id":"indicator--1","n":1.50})");
+  EXPECT_EQ(page->objects[1], R"({"type":"malware", "x":[1, 2]})");
+  EXPECT_EQ(page->date_added_first, "2020-01-01T00:00:00.000000Z");
+  EXPECT_EQ(page->date_added_last, "2020-01-02T00:00:00.000000Z");
+
+  std::string target = std::string(server.requests().at(0).target());
+  EXPECT_EQ(target.rfind("/api/collections/c1/objects/?", 0), 0u) << target;
+  EXPECT_NE(target.find("added_after=2020-01-01T00:00:00.000Z"), std::string::npos) << target;
+  EXPECT_NE(target.find("limit=2"), std::string::npos) << target;
+  EXPECT_NE(target.find("next=a%20b%26c"), std::string::npos) << target;
+  EXPECT_NE(target.find("match%5Btype%5D=indicator,malware"), std::string::npos) << target;
+}
+
+TEST(TaxiiClient, EmptyObjectsResponseIsAnEmptyPage) {
+  FakeServer server([](const Req&) { return Json(200, ""); });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<ObjectsPage> page = client->GetObjects("/api/", "c1");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->objects.empty());
+  EXPECT_FALSE(page->more);
+}
+
+TEST(TaxiiClient, ReusesOneKeepAliveConnection) {
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client->GetApiRoot("/api/").ok());
+  EXPECT_EQ(client->connections_opened(), 1u);
+  client.reset();
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(TaxiiClient, ReconnectsWhenServerDropsIdleConnection) {
+  FakeServer::Options options;
+  options.drop_after_response = true;
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); }, options);
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_GE(client->connections_opened(), 3u);
+}
+
+TEST(TaxiiClient, ReconnectsAfterConnectionClose) {
+  FakeServer server([](const Req&) {
+    Res res = Json(200, kApiRoot);
+    res.keep_alive(false);
+    return res;
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->GetApiRoot("/api/").ok());
+  ASSERT_TRUE(client->GetApiRoot("/api/").ok());
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST(TaxiiClient, HttpErrorCarriesTaxiiErrorTitleAndDescription) {
+  FakeServer server([](const Req&) {
+    return Json(403, R"({"title":"Forbidden","description":"no write access to collection c1",)"
+                     R"("http_status":"403"})");
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<StatusInfo> s = client->AddObjects("/api/", "c1", R"({"objects":[]})");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.status().message().find("HTTP 403"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("Forbidden: no write access to collection c1"),
+            std::string::npos)
+      << s.status().message();
+  EXPECT_NE(s.status().message().find("POST " + server.base() + "/api/collections/c1/objects/"),
+            std::string::npos)
+      << s.status().message();
+}
+
+TEST(TaxiiClient, HttpStatusesMapToCodes) {
+  struct Case {
+    int http;
+    StatusCode code;
+  };
+  for (Case c :
+       {Case{401, StatusCode::kUnauthenticated}, Case{404, StatusCode::kNotFound},
+        Case{406, StatusCode::kNotAcceptable}, Case{413, StatusCode::kResourceExhausted},
+        Case{415, StatusCode::kUnsupportedMediaType}, Case{400, StatusCode::kInvalidArgument},
+        Case{503, StatusCode::kUnavailable}, Case{500, StatusCode::kInternal}}) {
+    FakeServer server([&](const Req&) { return Json(c.http, "plain text\nerror"); });
+    auto client = MakeClient(server.base());
+    ASSERT_NE(client, nullptr);
+    Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), c.code) << c.http << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find("plain text error"), std::string::npos)
+        << r.status().message();
+  }
+}
+
+TEST(TaxiiClient, RedirectIsReportedNotFollowed) {
+  FakeServer server([](const Req&) {
+    Res res = Json(301, "");
+    res.set(http::field::location, "/api/");
+    return res;
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("redirected to /api/"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(TaxiiClient, MalformedResponsesAreInvalidArgument) {
+  for (std::string body : {"{not json", "[1,2]", R"({"title":"x"})"}) {
+    FakeServer server([&](const Req&) { return Json(200, body); });
+    auto client = MakeClient(server.base());
+    ASSERT_NE(client, nullptr);
+    Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    Result<StatusInfo> s = client->AddObjects("/api/", "c", "{}");
+    ASSERT_FALSE(s.ok()) << body;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << s.status().ToString();
+  }
+  FakeServer server([](const Req&) { return Json(200, R"({"objects":[1]})"); });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<ObjectsPage> p = client->GetObjects("/api/", "c");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(TaxiiClient, ResponseLargerThanLimitIsResourceExhausted) {
+  FakeServer server([](const Req&) { return Json(200, std::string(10000, ' ') + kApiRoot); });
+  TaxiiClientOptions options;
+  options.max_response_bytes = 1000;
+  auto client = MakeClient(server.base(), options);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+}
+
+TEST(TaxiiClient, ConnectionRefusedIsUnavailableWithAddress) {
+  uint16_t port;
+  {
+    // Find a port nobody listens on: bind, note it, close.
+    asio::io_context ioc;
+    tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = a.local_endpoint().port();
+  }
+  auto client = MakeClient("http://127.0.0.1:" + std::to_string(port) + "/api/");
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot(client->url());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << r.status().message();
+}
+
+TEST(TaxiiClient, SilentServerTimesOut) {
+  // A listening socket that never accepts: the kernel completes the TCP handshake, nobody answers.
+  asio::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  TaxiiClientOptions options;
+  options.request_timeout = std::chrono::milliseconds(200);
+  auto client =
+      MakeClient("http://127.0.0.1:" + std::to_string(a.local_endpoint().port()), options);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
+TEST(TaxiiClient, TlsHandshakeWithPlainServerFails) {
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); });
+  TaxiiClientOptions options;
+  options.insecure = true;
+  options.request_timeout = std::chrono::milliseconds(2000);
+  options.connect_timeout = std::chrono::milliseconds(2000);
+  auto client = MakeClient("https://127.0.0.1:" + std::to_string(server.port()), options);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("TLS"), std::string::npos) << r.status().ToString();
+  client.reset();
+}
+
+TEST(TaxiiClient, CreateRejectsBadUrlsAndOptions) {
+  EXPECT_EQ(TaxiiClient::Create("not a url", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TaxiiClient::Create("ftp://host/", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TaxiiClient::Create("http://user:pw@host/", {}).status().code(),
+            StatusCode::kInvalidArgument);
+  TaxiiClientOptions options;
+  options.ca_file = "/nonexistent/ca.pem";
+  Result<std::unique_ptr<TaxiiClient>> c = TaxiiClient::Create("https://host/", options);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("/nonexistent/ca.pem"), std::string::npos);
+  options = {};
+  options.credentials = Credentials::Basic("a:b", "pw");
+  EXPECT_EQ(TaxiiClient::Create("http://host/", options).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(TaxiiClient, ResolveStaysOnTheSameServer) {
+  auto client = MakeClient("HTTP://Example.org:80/taxii2/");
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->origin(), "http://Example.org");
+  EXPECT_EQ(client->Resolve("/api/").value_or(""), "http://Example.org/api/");
+  EXPECT_EQ(client->Resolve("http://example.org/api2/").value_or(""), "http://example.org/api2/");
+  EXPECT_EQ(client->Resolve("../api/").value_or(""), "http://Example.org/api/");
+  EXPECT_FALSE(client->Resolve("http://evil.example/api/").ok());
+  EXPECT_FALSE(client->Resolve("https://example.org/api/").ok());
+  EXPECT_FALSE(client->Resolve("http://example.org:8080/api/").ok());
+}
+
+TEST(JoinUrl, AddsExactlyOneSlash) {
+  EXPECT_EQ(JoinUrl("/api", "collections/"), "/api/collections/");
+  EXPECT_EQ(JoinUrl("/api/", "/collections/"), "/api/collections/");
+  EXPECT_EQ(JoinUrl("http://h/api/", ""), "http://h/api/");
+}
+
+}  // namespace
+}  // namespace liaison::federation
