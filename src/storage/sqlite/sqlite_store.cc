@@ -1,0 +1,1023 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <variant>
+
+#include "storage/sqlite/sqlite_connection.h"
+#include "storage/sqlite/sqlite_schema.h"
+#include "storage/store_util.h"
+
+namespace liaison::storage::sqlite {
+namespace {
+
+Status UnknownCollection(const std::string& id) {
+  return NotFoundError("collection '" + id + "' does not exist");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status details are stored as one blob per list: for each detail, three length-prefixed fields
+// ("<decimal length>:<bytes>") for id, version and message. Compact, and one row per status
+// whatever the number of objects in the request.
+
+void AppendField(std::string& out, const std::string& field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+std::string EncodeDetails(const std::vector<StatusDetail>& details) {
+  std::string out;
+  for (const StatusDetail& d : details) {
+    AppendField(out, d.id);
+    AppendField(out, d.version);
+    AppendField(out, d.message);
+  }
+  return out;
+}
+
+bool ReadField(std::string_view& in, std::string& field) {
+  size_t colon = in.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 12) return false;
+  size_t len = 0;
+  for (size_t i = 0; i < colon; ++i) {
+    if (in[i] < '0' || in[i] > '9') return false;
+    len = len * 10 + static_cast<size_t>(in[i] - '0');
+  }
+  in.remove_prefix(colon + 1);
+  if (len > in.size()) return false;
+  field.assign(in.data(), len);
+  in.remove_prefix(len);
+  return true;
+}
+
+Result<std::vector<StatusDetail>> DecodeDetails(std::string_view in) {
+  std::vector<StatusDetail> out;
+  while (!in.empty()) {
+    StatusDetail d;
+    if (!ReadField(in, d.id) || !ReadField(in, d.version) || !ReadField(in, d.message)) {
+      return DataLossError("a stored status resource is corrupt");
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string JoinLines(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += '\n';
+    out += values[i];
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Dedup(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dynamic SQL with numbered parameters.
+
+class SqlBuilder {
+ public:
+  std::string Param(int64_t v) {
+    params_.emplace_back(v);
+    return "?" + std::to_string(params_.size());
+  }
+  std::string Param(const std::string& v) {
+    params_.emplace_back(v);
+    return "?" + std::to_string(params_.size());
+  }
+  template <typename T>
+  std::string List(const std::vector<T>& values) {
+    std::string out = "(";
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += Param(values[i]);
+    }
+    return out + ")";
+  }
+  void BindAll(Statement& stmt) const {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      int index = static_cast<int>(i + 1);
+      if (const int64_t* v = std::get_if<int64_t>(&params_[i])) {
+        stmt.Bind(index, *v);
+      } else {
+        stmt.Bind(index, std::get<std::string>(params_[i]));
+      }
+    }
+  }
+
+ private:
+  std::vector<std::variant<int64_t, std::string>> params_;
+};
+
+// The SQL condition (on table alias `o`) selecting versions by the query's version filters, or ""
+// when every version qualifies. `default_last`: what empty filters mean (kLast for queries, every
+// version for DeleteObject). "last"/"first" are judged among the versions of the id that match
+// spec_versions: the maintained is_last/is_first flags when there is no spec_version filter,
+// otherwise a correlated MAX/MIN over the id's versions (an objects_by_id range).
+std::string VersionCondition(const ObjectQuery& q, bool default_last, SqlBuilder& b) {
+  std::vector<VersionSelector> selectors = q.version_selectors;
+  if (selectors.empty() && q.versions.empty()) {
+    if (!default_last) return "";
+    selectors.push_back(VersionSelector::kLast);
+  }
+  std::vector<std::string> terms;
+  for (VersionSelector s : selectors) {
+    if (s == VersionSelector::kAll) return "";
+    bool last = s == VersionSelector::kLast;
+    if (q.spec_versions.empty()) {
+      terms.push_back(last ? "o.is_last = 1" : "o.is_first = 1");
+    } else {
+      terms.push_back(std::string("o.version = (SELECT ") + (last ? "MAX" : "MIN") +
+                      "(o2.version) FROM objects o2 WHERE o2.coll = o.coll AND o2.id = o.id "
+                      "AND o2.spec_version IN " +
+                      b.List(q.spec_versions) + ")");
+    }
+  }
+  if (!q.versions.empty()) terms.push_back("o.version IN " + b.List(q.versions));
+  std::string out = "(";
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) out += " OR ";
+    out += terms[i];
+  }
+  return out + ")";
+}
+
+constexpr char kObjectColumns[] = "o.date_added, o.id, o.type, o.spec_version, o.version";
+
+StoredObject ReadObjectRow(const Statement& stmt, bool with_json) {
+  StoredObject o;
+  o.date_added = stmt.Int(0);
+  o.id = stmt.Text(1);
+  o.type = stmt.Text(2);
+  o.spec_version = stmt.Text(3);
+  o.version = stmt.Int(4);
+  if (with_json) o.json = stmt.Text(5);
+  return o;
+}
+
+struct CollectionRow {
+  int64_t seq = 0;
+  int64_t last_date_added = 0;
+};
+
+Result<CollectionRow> LookupCollection(Connection& c, const std::string& id) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   c.Prepare("SELECT seq, last_date_added FROM collections WHERE id = ?1"));
+  stmt.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return UnknownCollection(id);
+  return CollectionRow{stmt.Int(0), stmt.Int(1)};
+}
+
+Result<bool> Exists(Connection& c, const std::string& sql, const std::vector<std::string>& args) {
+  ASSIGN_OR_RETURN(Statement stmt, c.Prepare(sql));
+  for (size_t i = 0; i < args.size(); ++i) stmt.Bind(static_cast<int>(i + 1), args[i]);
+  return stmt.Step();
+}
+
+Result<Collection> ReadCollectionRow(const Statement& stmt) {
+  Collection c;
+  c.id = stmt.Text(0);
+  c.api_root = stmt.Text(1);
+  c.title = stmt.Text(2);
+  c.description = stmt.Text(3);
+  c.alias = stmt.Text(4);
+  c.media_types = SplitLines(stmt.Text(5));
+  return c;
+}
+
+constexpr char kCollectionColumns[] = "id, api_root, title, description, alias, media_types";
+
+Result<User> ReadUserRow(const Statement& stmt) {
+  User u;
+  u.name = stmt.Text(0);
+  Result<Role> role = ParseRole(stmt.Text(1));
+  if (!role.ok()) return DataLossError("user '" + u.name + "' has a corrupt role");
+  u.role = *role;
+  u.password_hash = stmt.Text(2);
+  u.disabled = stmt.Int(3) != 0;
+  u.created = stmt.Int(4);
+  return u;
+}
+
+ApiKey ReadApiKeyRow(const Statement& stmt) {
+  ApiKey k;
+  k.key_id = stmt.Text(0);
+  k.user = stmt.Text(1);
+  k.secret_hash = stmt.Text(2);
+  k.description = stmt.Text(3);
+  k.created = stmt.Int(4);
+  k.revoked = stmt.Int(5) != 0;
+  return k;
+}
+
+constexpr char kApiKeyColumns[] = "key_id, user, secret_hash, description, created, revoked";
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<Connection> connection)
+      : store_(store), connection_(std::move(connection)) {}
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (connection_ != nullptr) store_->ReleaseReader(std::move(connection_));
+  }
+  Connection& operator*() const { return *connection_; }
+  Connection* get() const { return connection_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  return Open(path, Options());
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const Options& options) {
+  if (path.empty()) return InvalidArgumentError("database path is empty");
+  Connection::Options writer_options;
+  writer_options.busy_timeout_ms = options.busy_timeout_ms;
+  writer_options.cache_kib = options.cache_kib;
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, writer_options));
+
+  // Migrations: one IMMEDIATE transaction, so a second process opening the same new file waits
+  // for the first to finish and then finds the schema current.
+  {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer.get(), /*immediate=*/true));
+    int64_t version = 0;
+    {
+      ASSIGN_OR_RETURN(Statement stmt, writer->Prepare("PRAGMA user_version"));
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (row) version = stmt.Int(0);
+    }
+    const auto& migrations = Migrations();
+    if (version > static_cast<int64_t>(migrations.size())) {
+      return FailedPreconditionError(
+          "database '" + path + "' has schema version " + std::to_string(version) +
+          ", newer than this Liaison understands (" + std::to_string(migrations.size()) +
+          "); use a newer Liaison");
+    }
+    for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+      RETURN_IF_ERROR(writer->Exec(migrations[i], "migrating the database schema to version " +
+                                                      std::to_string(i + 1)));
+    }
+    if (version < static_cast<int64_t>(migrations.size())) {
+      RETURN_IF_ERROR(writer->Exec("PRAGMA user_version = " + std::to_string(migrations.size()),
+                                   "recording the schema version"));
+    }
+    RETURN_IF_ERROR(txn.Commit());
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, options, std::move(writer)));
+}
+
+int SqliteStore::SchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
+    : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
+  if (options_.max_readers < 1) const_cast<Options&>(options_).max_readers = 1;
+}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  while (true) {
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(c));
+    }
+    if (open_readers_ < options_.max_readers) {
+      ++open_readers_;
+      lock.unlock();
+      Connection::Options reader_options;
+      reader_options.read_only = true;
+      reader_options.busy_timeout_ms = options_.busy_timeout_ms;
+      reader_options.cache_kib = options_.cache_kib;
+      Result<std::unique_ptr<Connection>> c = Connection::Open(path_, reader_options);
+      if (!c.ok()) {
+        lock.lock();
+        --open_readers_;
+        pool_cv_.notify_one();
+        return c.status();
+      }
+      return ReaderLease(this, std::move(c).value());
+    }
+    pool_cv_.wait(lock);
+  }
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  idle_readers_.push_back(std::move(connection));
+  pool_cv_.notify_one();
+}
+
+template <typename T, typename Body>
+Result<T> SqliteStore::Write(const char* what, Body&& body) {
+  MutexLock lock(&write_mu_);
+  Result<Transaction> txn = Transaction::Begin(writer_.get(), /*immediate=*/true);
+  if (!txn.ok()) return txn.status().WithContext(what);
+  Result<T> result = body(*writer_);
+  if (!result.ok()) return result;  // the transaction rolls back
+  Status committed = txn->Commit();
+  if (!committed.ok()) return committed.WithContext(what);
+  return result;
+}
+
+template <typename Body>
+Status SqliteStore::WriteStatus(const char* what, Body&& body) {
+  Result<bool> r = Write<bool>(what, [&](Connection& c) -> Result<bool> {
+    RETURN_IF_ERROR(body(c));
+    return true;
+  });
+  return r.status();
+}
+
+template <typename T, typename Body>
+Result<T> SqliteStore::Read(const char* what, Body&& body) {
+  ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
+  // One read transaction, so a query made of several statements sees one snapshot.
+  Result<Transaction> txn = Transaction::Begin(lease.get(), /*immediate=*/false);
+  if (!txn.ok()) return txn.status().WithContext(what);
+  Result<T> result = body(*lease);
+  if (!result.ok()) return result;
+  Status committed = txn->Commit();
+  if (!committed.ok()) return committed.WithContext(what);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+Result<std::optional<std::string>> SqliteStore::GetSetting(const std::string& key) {
+  return Read<std::optional<std::string>>(
+      "reading a setting", [&](Connection& c) -> Result<std::optional<std::string>> {
+        ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT value FROM settings WHERE key = ?1"));
+        stmt.Bind(1, key);
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) return std::optional<std::string>();
+        return std::optional<std::string>(stmt.Text(0));
+      });
+}
+
+Status SqliteStore::PutSetting(const std::string& key, const std::string& value) {
+  if (key.empty()) return InvalidArgumentError("setting key is empty");
+  return WriteStatus("saving a setting", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("INSERT INTO settings(key, value) VALUES (?1, ?2) "
+                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    stmt.Bind(1, key).Bind(2, value);
+    return stmt.Run();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// API roots
+
+Status SqliteStore::CreateApiRoot(const ApiRoot& root) {
+  if (root.name.empty()) return InvalidArgumentError("API root name is empty");
+  return WriteStatus("creating an API root", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM api_roots WHERE name = ?1", {root.name}));
+    if (exists) return AlreadyExistsError("API root '" + root.name + "' exists");
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("INSERT INTO api_roots(name, title, description, "
+                                               "max_content_length) VALUES (?1, ?2, ?3, ?4)"));
+    stmt.Bind(1, root.name).Bind(2, root.title).Bind(3, root.description);
+    stmt.Bind(4, root.max_content_length);
+    return stmt.Run();
+  });
+}
+
+namespace {
+ApiRoot ReadApiRootRow(const Statement& stmt) {
+  ApiRoot r;
+  r.name = stmt.Text(0);
+  r.title = stmt.Text(1);
+  r.description = stmt.Text(2);
+  r.max_content_length = stmt.Int(3);
+  return r;
+}
+}  // namespace
+
+Result<std::vector<ApiRoot>> SqliteStore::ListApiRoots() {
+  return Read<std::vector<ApiRoot>>(
+      "listing API roots", [&](Connection& c) -> Result<std::vector<ApiRoot>> {
+        ASSIGN_OR_RETURN(Statement stmt,
+                         c.Prepare("SELECT name, title, description, max_content_length FROM "
+                                   "api_roots ORDER BY seq"));
+        std::vector<ApiRoot> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          out.push_back(ReadApiRootRow(stmt));
+        }
+        return out;
+      });
+}
+
+Result<ApiRoot> SqliteStore::GetApiRoot(const std::string& name) {
+  return Read<ApiRoot>("reading an API root", [&](Connection& c) -> Result<ApiRoot> {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("SELECT name, title, description, max_content_length FROM "
+                               "api_roots WHERE name = ?1"));
+    stmt.Bind(1, name);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("API root '" + name + "' does not exist");
+    return ReadApiRootRow(stmt);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collections
+
+Status SqliteStore::CreateCollection(const Collection& collection) {
+  if (collection.id.empty()) return InvalidArgumentError("collection id is empty");
+  return WriteStatus("creating a collection", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool root,
+                     Exists(c, "SELECT 1 FROM api_roots WHERE name = ?1", {collection.api_root}));
+    if (!root) return NotFoundError("API root '" + collection.api_root + "' does not exist");
+    ASSIGN_OR_RETURN(bool taken,
+                     Exists(c, "SELECT 1 FROM collections WHERE id = ?1", {collection.id}));
+    if (taken) return AlreadyExistsError("collection '" + collection.id + "' exists");
+    ASSIGN_OR_RETURN(bool id_is_alias,
+                     Exists(c, "SELECT 1 FROM collections WHERE api_root = ?1 AND alias = ?2",
+                            {collection.api_root, collection.id}));
+    if (id_is_alias) {
+      return AlreadyExistsError("collection id '" + collection.id + "' is taken as an alias");
+    }
+    if (!collection.alias.empty()) {
+      ASSIGN_OR_RETURN(bool alias_taken,
+                       Exists(c,
+                              "SELECT 1 FROM collections WHERE api_root = ?1 AND "
+                              "(alias = ?2 OR id = ?2)",
+                              {collection.api_root, collection.alias}));
+      if (alias_taken) {
+        return AlreadyExistsError("collection alias '" + collection.alias + "' is taken");
+      }
+    }
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("INSERT INTO collections(id, api_root, title, description, alias, "
+                               "media_types) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    stmt.Bind(1, collection.id).Bind(2, collection.api_root).Bind(3, collection.title);
+    stmt.Bind(4, collection.description).Bind(5, collection.alias);
+    stmt.Bind(6, JoinLines(collection.media_types));
+    return stmt.Run();
+  });
+}
+
+Result<std::vector<Collection>> SqliteStore::ListCollections(const std::string& api_root) {
+  return Read<std::vector<Collection>>(
+      "listing collections", [&](Connection& c) -> Result<std::vector<Collection>> {
+        ASSIGN_OR_RETURN(bool root,
+                         Exists(c, "SELECT 1 FROM api_roots WHERE name = ?1", {api_root}));
+        if (!root) return NotFoundError("API root '" + api_root + "' does not exist");
+        ASSIGN_OR_RETURN(Statement stmt,
+                         c.Prepare(std::string("SELECT ") + kCollectionColumns +
+                                   " FROM collections WHERE api_root = ?1 ORDER BY seq"));
+        stmt.Bind(1, api_root);
+        std::vector<Collection> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          ASSIGN_OR_RETURN(Collection coll, ReadCollectionRow(stmt));
+          out.push_back(std::move(coll));
+        }
+        return out;
+      });
+}
+
+Result<Collection> SqliteStore::GetCollection(const std::string& api_root,
+                                              const std::string& id_or_alias) {
+  return Read<Collection>("reading a collection", [&](Connection& c) -> Result<Collection> {
+    if (id_or_alias.empty()) return UnknownCollection(id_or_alias);
+    // The id first, then the alias (CreateCollection keeps them from colliding in one root).
+    for (const char* column : {"id", "alias"}) {
+      ASSIGN_OR_RETURN(Statement stmt,
+                       c.Prepare(std::string("SELECT ") + kCollectionColumns +
+                                 " FROM collections WHERE api_root = ?1 AND " + column + " = ?2"));
+      stmt.Bind(1, api_root).Bind(2, id_or_alias);
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (row) return ReadCollectionRow(stmt);
+    }
+    return UnknownCollection(id_or_alias);
+  });
+}
+
+Status SqliteStore::DeleteCollection(const std::string& api_root, const std::string& id) {
+  return WriteStatus("deleting a collection", [&](Connection& c) -> Status {
+    // Objects and grants go with it (ON DELETE CASCADE).
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("DELETE FROM collections WHERE api_root = ?1 AND id = ?2"));
+    stmt.Bind(1, api_root).Bind(2, id);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) return UnknownCollection(id);
+    return Status::Ok();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants
+
+Status SqliteStore::PutGrant(const Grant& grant) {
+  if (grant.subject.empty()) return InvalidArgumentError("grant subject is empty");
+  return WriteStatus("saving a grant", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool exists,
+                     Exists(c, "SELECT 1 FROM collections WHERE id = ?1", {grant.collection_id}));
+    if (!exists) return UnknownCollection(grant.collection_id);
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("INSERT INTO grants(collection_id, subject, can_read, can_write) "
+                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(collection_id, subject) DO "
+                               "UPDATE SET can_read = excluded.can_read, "
+                               "can_write = excluded.can_write"));
+    stmt.Bind(1, grant.collection_id).Bind(2, grant.subject);
+    stmt.Bind(3, int64_t{grant.can_read}).Bind(4, int64_t{grant.can_write});
+    return stmt.Run();
+  });
+}
+
+Status SqliteStore::DeleteGrant(const std::string& collection_id, const std::string& subject) {
+  return WriteStatus("deleting a grant", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("DELETE FROM grants WHERE collection_id = ?1 AND subject = ?2"));
+    stmt.Bind(1, collection_id).Bind(2, subject);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) {
+      return NotFoundError("no grant for '" + subject + "' on collection '" + collection_id + "'");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Grant>> SqliteStore::ListGrants(const std::string& collection_id) {
+  return Read<std::vector<Grant>>(
+      "listing grants", [&](Connection& c) -> Result<std::vector<Grant>> {
+        ASSIGN_OR_RETURN(bool exists,
+                         Exists(c, "SELECT 1 FROM collections WHERE id = ?1", {collection_id}));
+        if (!exists) return UnknownCollection(collection_id);
+        ASSIGN_OR_RETURN(Statement stmt,
+                         c.Prepare("SELECT subject, can_read, can_write FROM grants WHERE "
+                                   "collection_id = ?1 ORDER BY subject"));
+        stmt.Bind(1, collection_id);
+        std::vector<Grant> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          out.push_back({collection_id, stmt.Text(0), stmt.Int(1) != 0, stmt.Int(2) != 0});
+        }
+        return out;
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users and API keys
+
+Status SqliteStore::CreateUser(const User& user) {
+  if (user.name.empty()) return InvalidArgumentError("user name is empty");
+  return WriteStatus("creating a user", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM users WHERE name = ?1", {user.name}));
+    if (exists) return AlreadyExistsError("user '" + user.name + "' exists");
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("INSERT INTO users(name, role, password_hash, disabled, created) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    stmt.Bind(1, user.name).Bind(2, RoleName(user.role)).Bind(3, user.password_hash);
+    stmt.Bind(4, int64_t{user.disabled}).Bind(5, user.created);
+    return stmt.Run();
+  });
+}
+
+Status SqliteStore::UpdateUser(const User& user) {
+  return WriteStatus("updating a user", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4 "
+                               "WHERE name = ?1"));
+    stmt.Bind(1, user.name).Bind(2, RoleName(user.role)).Bind(3, user.password_hash);
+    stmt.Bind(4, int64_t{user.disabled});
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) {
+      return NotFoundError("user '" + user.name + "' does not exist");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<User> SqliteStore::GetUser(const std::string& name) {
+  return Read<User>("reading a user", [&](Connection& c) -> Result<User> {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT name, role, password_hash, disabled, "
+                                               "created FROM users WHERE name = ?1"));
+    stmt.Bind(1, name);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("user '" + name + "' does not exist");
+    return ReadUserRow(stmt);
+  });
+}
+
+Result<std::vector<User>> SqliteStore::ListUsers() {
+  return Read<std::vector<User>>("listing users", [&](Connection& c) -> Result<std::vector<User>> {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT name, role, password_hash, disabled, "
+                                               "created FROM users ORDER BY name"));
+    std::vector<User> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(User u, ReadUserRow(stmt));
+      out.push_back(std::move(u));
+    }
+    return out;
+  });
+}
+
+Status SqliteStore::CreateApiKey(const ApiKey& key) {
+  if (key.key_id.empty()) return InvalidArgumentError("API key id is empty");
+  return WriteStatus("creating an API key", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool user, Exists(c, "SELECT 1 FROM users WHERE name = ?1", {key.user}));
+    if (!user) return NotFoundError("user '" + key.user + "' does not exist");
+    ASSIGN_OR_RETURN(bool exists,
+                     Exists(c, "SELECT 1 FROM api_keys WHERE key_id = ?1", {key.key_id}));
+    if (exists) return AlreadyExistsError("API key '" + key.key_id + "' exists");
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare(std::string("INSERT INTO api_keys(") + kApiKeyColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    stmt.Bind(1, key.key_id).Bind(2, key.user).Bind(3, key.secret_hash);
+    stmt.Bind(4, key.description).Bind(5, key.created).Bind(6, int64_t{key.revoked});
+    return stmt.Run();
+  });
+}
+
+Result<ApiKey> SqliteStore::FindApiKey(const std::string& key_id) {
+  return Read<ApiKey>("reading an API key", [&](Connection& c) -> Result<ApiKey> {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kApiKeyColumns +
+                                               " FROM api_keys WHERE key_id = ?1"));
+    stmt.Bind(1, key_id);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("API key '" + key_id + "' does not exist");
+    return ReadApiKeyRow(stmt);
+  });
+}
+
+Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(const std::string& user) {
+  return Read<std::vector<ApiKey>>(
+      "listing API keys", [&](Connection& c) -> Result<std::vector<ApiKey>> {
+        ASSIGN_OR_RETURN(Statement stmt,
+                         c.Prepare(std::string("SELECT ") + kApiKeyColumns +
+                                   " FROM api_keys WHERE user = ?1 ORDER BY key_id"));
+        stmt.Bind(1, user);
+        std::vector<ApiKey> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          out.push_back(ReadApiKeyRow(stmt));
+        }
+        return out;
+      });
+}
+
+Status SqliteStore::RevokeApiKey(const std::string& key_id) {
+  return WriteStatus("revoking an API key", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("UPDATE api_keys SET revoked = 1 WHERE key_id = ?1"));
+    stmt.Bind(1, key_id);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) {
+      return NotFoundError("API key '" + key_id + "' does not exist");
+    }
+    return Status::Ok();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& request,
+                                                 int64_t now_micros) {
+  RETURN_IF_ERROR(ValidateAddObjectsRequest(request));
+  return Write<AddObjectsResult>("adding objects", [&](Connection& c) -> Result<AddObjectsResult> {
+    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, request.collection_id));
+    if (!request.status.id.empty()) {
+      ASSIGN_OR_RETURN(bool taken,
+                       Exists(c, "SELECT 1 FROM statuses WHERE id = ?1", {request.status.id}));
+      if (taken) return AlreadyExistsError("status '" + request.status.id + "' exists");
+    }
+    ASSIGN_OR_RETURN(Statement range,
+                     c.Prepare("SELECT MIN(version), MAX(version) FROM objects "
+                               "WHERE coll = ?1 AND id = ?2"));
+    ASSIGN_OR_RETURN(Statement find_version,
+                     c.Prepare("SELECT 1 FROM objects WHERE coll = ?1 AND id = ?2 AND "
+                               "version = ?3"));
+    ASSIGN_OR_RETURN(Statement find_same_bytes,
+                     c.Prepare("SELECT version FROM objects WHERE coll = ?1 AND id = ?2 AND "
+                               "has_version = 0 AND json = ?3 LIMIT 1"));
+    ASSIGN_OR_RETURN(Statement clear_last,
+                     c.Prepare("UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND "
+                               "is_last = 1"));
+    ASSIGN_OR_RETURN(Statement clear_first,
+                     c.Prepare("UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND "
+                               "is_first = 1"));
+    ASSIGN_OR_RETURN(Statement insert,
+                     c.Prepare("INSERT INTO objects(coll, date_added, id, type, spec_version, "
+                               "version, has_version, is_last, is_first, json) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    AddObjectsResult result;
+    result.status = request.status;
+    result.status.successes.reserve(result.status.successes.size() + request.objects.size());
+    int64_t last = coll.last_date_added;
+
+    for (const NewObject& o : request.objects) {
+      int64_t candidate = NextDateAdded(last, now_micros);
+      int64_t version = o.version.value_or(candidate);
+      range.Reset();
+      range.Bind(1, coll.seq).Bind(2, o.id);
+      ASSIGN_OR_RETURN(bool row, range.Step());
+      bool has_any = row && !range.IsNull(0);
+      int64_t min_version = has_any ? range.Int(0) : 0;
+      int64_t max_version = has_any ? range.Int(1) : 0;
+      range.Reset();
+
+      std::optional<int64_t> existing;
+      if (has_any) {
+        if (!o.version) {
+          // Store contract: an unversioned object is a duplicate when its bytes are already
+          // stored unversioned under the same id.
+          find_same_bytes.Reset();
+          find_same_bytes.Bind(1, coll.seq).Bind(2, o.id).Bind(3, o.json);
+          ASSIGN_OR_RETURN(bool same, find_same_bytes.Step());
+          if (same) existing = find_same_bytes.Int(0);
+          find_same_bytes.Reset();
+        }
+        if (!existing) {
+          find_version.Reset();
+          find_version.Bind(1, coll.seq).Bind(2, o.id).Bind(3, version);
+          ASSIGN_OR_RETURN(bool found, find_version.Step());
+          if (found) existing = version;
+          find_version.Reset();
+        }
+      }
+      if (existing) {
+        result.status.successes.push_back({o.id, FormatVersionText(*existing), ""});
+        continue;
+      }
+
+      bool is_last = !has_any || version > max_version;
+      bool is_first = !has_any || version < min_version;
+      if (has_any && is_last) {
+        clear_last.Reset();
+        clear_last.Bind(1, coll.seq).Bind(2, o.id);
+        RETURN_IF_ERROR(clear_last.Run());
+      }
+      if (has_any && is_first) {
+        clear_first.Reset();
+        clear_first.Bind(1, coll.seq).Bind(2, o.id);
+        RETURN_IF_ERROR(clear_first.Run());
+      }
+      insert.Reset();
+      insert.Bind(1, coll.seq).Bind(2, candidate).Bind(3, o.id).Bind(4, o.type);
+      insert.Bind(5, o.spec_version).Bind(6, version).Bind(7, int64_t{o.version.has_value()});
+      insert.Bind(8, int64_t{is_last}).Bind(9, int64_t{is_first}).Bind(10, o.json);
+      RETURN_IF_ERROR(insert.Run());
+
+      last = candidate;
+      if (result.added == 0) result.first_date_added = candidate;
+      result.last_date_added = candidate;
+      ++result.added;
+      result.status.successes.push_back({o.id, FormatVersionText(version), ""});
+    }
+
+    if (last != coll.last_date_added) {
+      ASSIGN_OR_RETURN(Statement update,
+                       c.Prepare("UPDATE collections SET last_date_added = ?2 WHERE seq = ?1"));
+      update.Bind(1, coll.seq).Bind(2, last);
+      RETURN_IF_ERROR(update.Run());
+    }
+
+    FinishStatusCounts(result.status);
+    if (!result.status.id.empty()) {
+      const StatusResource& s = result.status;
+      ASSIGN_OR_RETURN(Statement stmt,
+                       c.Prepare("INSERT INTO statuses(id, api_root, status, request_timestamp, "
+                                 "total_count, success_count, failure_count, pending_count, "
+                                 "owner, successes, failures, pendings) VALUES (?1, ?2, ?3, ?4, "
+                                 "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+      stmt.Bind(1, s.id).Bind(2, s.api_root).Bind(3, s.status).Bind(4, s.request_timestamp);
+      stmt.Bind(5, s.total_count).Bind(6, s.success_count).Bind(7, s.failure_count);
+      stmt.Bind(8, s.pending_count).Bind(9, s.owner);
+      stmt.BindBlob(10, EncodeDetails(s.successes)).BindBlob(11, EncodeDetails(s.failures));
+      stmt.BindBlob(12, EncodeDetails(s.pendings));
+      RETURN_IF_ERROR(stmt.Run());
+    }
+    return result;
+  });
+}
+
+namespace {
+
+// Appends to `out` at most `fetch` rows of one indexed range query over the collection: the
+// query's filters, optionally narrowed to one id or one type (the index that drives the scan).
+Status RunPageQuery(Connection& c, int64_t coll, const ObjectQuery& q, const std::string* id,
+                    const std::string* type, const std::vector<std::string>& type_filter,
+                    int64_t fetch, std::vector<StoredObject>& out) {
+  SqlBuilder b;
+  std::string sql = std::string("SELECT ") + kObjectColumns +
+                    (q.metadata_only ? "" : ", o.json") + " FROM objects o WHERE o.coll = " +
+                    b.Param(coll) + " AND o.date_added > " +
+                    b.Param(q.added_after.value_or(std::numeric_limits<int64_t>::min()));
+  if (id != nullptr) sql += " AND o.id = " + b.Param(*id);
+  if (type != nullptr) sql += " AND o.type = " + b.Param(*type);
+  if (!type_filter.empty()) sql += " AND o.type IN " + b.List(type_filter);
+  if (!q.spec_versions.empty()) sql += " AND o.spec_version IN " + b.List(q.spec_versions);
+  std::string versions = VersionCondition(q, /*default_last=*/true, b);
+  if (!versions.empty()) sql += " AND " + versions;
+  sql += " ORDER BY o.date_added LIMIT " + b.Param(fetch);
+  ASSIGN_OR_RETURN(Statement stmt, c.Prepare(sql));
+  b.BindAll(stmt);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadObjectRow(stmt, !q.metadata_only));
+  }
+  return Status::Ok();
+}
+
+ObjectPage FinishPage(std::vector<StoredObject> rows, size_t limit) {
+  ObjectPage page;
+  page.more = rows.size() > limit;
+  if (page.more) rows.resize(limit);
+  page.objects = std::move(rows);
+  return page;
+}
+
+}  // namespace
+
+Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& query) {
+  return Read<ObjectPage>("querying objects", [&](Connection& c) -> Result<ObjectPage> {
+    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
+    int64_t fetch = FetchLimit(query.limit);
+    std::vector<std::string> ids = Dedup(query.ids);
+    std::vector<std::string> types = Dedup(query.types);
+    std::vector<StoredObject> rows;
+    // Each value of the driving filter is its own indexed range query of at most `fetch` rows,
+    // merged below by date_added: cost ~ values x page, never the collection size.
+    size_t runs = 1;
+    if (!ids.empty()) {
+      runs = ids.size();
+      for (const std::string& id : ids) {
+        RETURN_IF_ERROR(RunPageQuery(c, coll.seq, query, &id, nullptr, types, fetch, rows));
+      }
+    } else if (!types.empty()) {
+      runs = types.size();
+      for (const std::string& type : types) {
+        RETURN_IF_ERROR(RunPageQuery(c, coll.seq, query, nullptr, &type, {}, fetch, rows));
+      }
+    } else {
+      RETURN_IF_ERROR(RunPageQuery(c, coll.seq, query, nullptr, nullptr, {}, fetch, rows));
+    }
+    if (runs > 1) {
+      std::sort(rows.begin(), rows.end(), [](const StoredObject& a, const StoredObject& b) {
+        return a.date_added < b.date_added;
+      });
+      if (rows.size() > static_cast<size_t>(fetch)) rows.resize(static_cast<size_t>(fetch));
+    }
+    return FinishPage(std::move(rows), query.limit);
+  });
+}
+
+Result<ObjectPage> SqliteStore::QueryVersions(const ObjectQuery& query, const std::string& id) {
+  return Read<ObjectPage>("querying object versions", [&](Connection& c) -> Result<ObjectPage> {
+    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
+    SqlBuilder b;
+    std::string sql = std::string("SELECT ") + kObjectColumns +
+                      (query.metadata_only ? "" : ", o.json") +
+                      " FROM objects o WHERE o.coll = " + b.Param(coll.seq) +
+                      " AND o.id = " + b.Param(id) + " AND o.date_added > " +
+                      b.Param(query.added_after.value_or(std::numeric_limits<int64_t>::min()));
+    if (!query.spec_versions.empty()) {
+      sql += " AND o.spec_version IN " + b.List(query.spec_versions);
+    }
+    sql += " ORDER BY o.date_added LIMIT " + b.Param(FetchLimit(query.limit));
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare(sql));
+    b.BindAll(stmt);
+    std::vector<StoredObject> rows;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      rows.push_back(ReadObjectRow(stmt, !query.metadata_only));
+    }
+    return FinishPage(std::move(rows), query.limit);
+  });
+}
+
+Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& query, const std::string& id) {
+  return Write<int64_t>("deleting an object", [&](Connection& c) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
+    // Select first, then delete: "first"/"last" are judged before the deletion.
+    std::vector<int64_t> doomed;
+    {
+      SqlBuilder b;
+      std::string sql = "SELECT o.date_added FROM objects o WHERE o.coll = " + b.Param(coll.seq) +
+                        " AND o.id = " + b.Param(id);
+      if (!query.spec_versions.empty()) {
+        sql += " AND o.spec_version IN " + b.List(query.spec_versions);
+      }
+      std::string versions = VersionCondition(query, /*default_last=*/false, b);
+      if (!versions.empty()) sql += " AND " + versions;
+      ASSIGN_OR_RETURN(Statement stmt, c.Prepare(sql));
+      b.BindAll(stmt);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        doomed.push_back(stmt.Int(0));
+      }
+    }
+    if (doomed.empty()) {
+      return NotFoundError("no version of object '" + id + "' in collection '" +
+                           query.collection_id + "' matches");
+    }
+    {
+      ASSIGN_OR_RETURN(Statement del,
+                       c.Prepare("DELETE FROM objects WHERE coll = ?1 AND date_added = ?2"));
+      for (int64_t date : doomed) {
+        del.Reset();
+        del.Bind(1, coll.seq).Bind(2, date);
+        RETURN_IF_ERROR(del.Run());
+      }
+    }
+    // Re-mark the newest and oldest remaining versions.
+    ASSIGN_OR_RETURN(Statement flags,
+                     c.Prepare("UPDATE objects SET "
+                               "is_last = (version = (SELECT MAX(version) FROM objects o2 WHERE "
+                               "o2.coll = ?1 AND o2.id = ?2)), "
+                               "is_first = (version = (SELECT MIN(version) FROM objects o2 WHERE "
+                               "o2.coll = ?1 AND o2.id = ?2)) "
+                               "WHERE coll = ?1 AND id = ?2"));
+    flags.Bind(1, coll.seq).Bind(2, id);
+    RETURN_IF_ERROR(flags.Run());
+    return static_cast<int64_t>(doomed.size());
+  });
+}
+
+Result<StatusResource> SqliteStore::GetStatus(const std::string& api_root,
+                                              const std::string& status_id) {
+  return Read<StatusResource>("reading a status", [&](Connection& c) -> Result<StatusResource> {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("SELECT id, api_root, status, request_timestamp, total_count, "
+                               "success_count, failure_count, pending_count, owner, successes, "
+                               "failures, pendings FROM statuses WHERE id = ?1 AND "
+                               "api_root = ?2"));
+    stmt.Bind(1, status_id).Bind(2, api_root);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("status '" + status_id + "' does not exist");
+    StatusResource s;
+    s.id = stmt.Text(0);
+    s.api_root = stmt.Text(1);
+    s.status = stmt.Text(2);
+    s.request_timestamp = stmt.Int(3);
+    s.total_count = stmt.Int(4);
+    s.success_count = stmt.Int(5);
+    s.failure_count = stmt.Int(6);
+    s.pending_count = stmt.Int(7);
+    s.owner = stmt.Text(8);
+    ASSIGN_OR_RETURN(s.successes, DecodeDetails(stmt.Text(9)));
+    ASSIGN_OR_RETURN(s.failures, DecodeDetails(stmt.Text(10)));
+    ASSIGN_OR_RETURN(s.pendings, DecodeDetails(stmt.Text(11)));
+    return s;
+  });
+}
+
+Result<int64_t> SqliteStore::CountObjects(const std::string& collection_id) {
+  return Read<int64_t>("counting objects", [&](Connection& c) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, collection_id));
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT COUNT(*) FROM objects WHERE coll = ?1"));
+    stmt.Bind(1, coll.seq);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    return row ? stmt.Int(0) : int64_t{0};
+  });
+}
+
+}  // namespace liaison::storage::sqlite

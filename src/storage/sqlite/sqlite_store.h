@@ -1,0 +1,134 @@
+#pragma once
+
+// SqliteStore: the embedded default Store, one SQLite database file in WAL mode.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<storage::sqlite::SqliteStore> store,
+//                    storage::sqlite::SqliteStore::Open(data_dir + "/liaison.db"));
+//
+// Durability: synchronous=FULL, so a write method that returned OK has been fsync'ed to the WAL and
+// survives kill -9 and power loss. Each write method is one transaction (AddObjects commits its
+// objects, the collection's date_added high-water mark and the status together).
+//
+// Concurrency: one writer connection guarded by a mutex (SQLite has a single writer anyway) and a
+// small pool of reader connections, so reads run concurrently with writes and with each other.
+// Several processes may open the same file: writes take the database lock with BEGIN IMMEDIATE
+// and wait up to busy_timeout for it (then kUnavailable); date_added stays strictly increasing
+// across processes because its high-water mark is read inside the write transaction.
+//
+// Schema: versioned migrations applied in order at Open, in one BEGIN IMMEDIATE transaction,
+// tracked with PRAGMA user_version (so two processes opening a new file at once are safe). A file
+// whose schema is newer than this binary knows is refused with kFailedPrecondition.
+//
+// Errors: SQLite result codes map to Status as documented in sqlite_connection.h (busy ->
+// kUnavailable, corrupt/not a database -> kDataLoss, ...), plus the Store contract's codes.
+//
+// Thread-safe: every method may be called from any thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/thread_annotations.h"
+#include "storage/store.h"
+
+namespace liaison::storage::sqlite {
+
+class Connection;
+
+class SqliteStore final : public Store {
+ public:
+  struct Options {
+    int max_readers = 4;            // reader connections, opened on demand
+    int busy_timeout_ms = 10000;    // how long a write waits for another process's lock
+    int cache_kib = 65536;          // page cache per connection
+  };
+
+  // Opens the database at `path`, creating the file (and schema) when missing, and migrates an
+  // older schema. Errors: kFailedPrecondition (cannot open or create the file, no WAL support,
+  // schema newer than this binary), kDataLoss (not a database, corrupt), kUnavailable (locked by
+  // another process beyond busy_timeout).
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   const Options& options);
+
+  // The schema version this binary creates and understands (the number of migrations).
+  static int SchemaVersion();
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override;
+  Status PutSetting(const std::string& key, const std::string& value) override;
+
+  Status CreateApiRoot(const ApiRoot& root) override;
+  Result<std::vector<ApiRoot>> ListApiRoots() override;
+  Result<ApiRoot> GetApiRoot(const std::string& name) override;
+
+  Status CreateCollection(const Collection& collection) override;
+  Result<std::vector<Collection>> ListCollections(const std::string& api_root) override;
+  Result<Collection> GetCollection(const std::string& api_root,
+                                   const std::string& id_or_alias) override;
+  Status DeleteCollection(const std::string& api_root, const std::string& id) override;
+
+  Status PutGrant(const Grant& grant) override;
+  Status DeleteGrant(const std::string& collection_id, const std::string& subject) override;
+  Result<std::vector<Grant>> ListGrants(const std::string& collection_id) override;
+
+  Status CreateUser(const User& user) override;
+  Status UpdateUser(const User& user) override;
+  Result<User> GetUser(const std::string& name) override;
+  Result<std::vector<User>> ListUsers() override;
+
+  Status CreateApiKey(const ApiKey& key) override;
+  Result<ApiKey> FindApiKey(const std::string& key_id) override;
+  Result<std::vector<ApiKey>> ListApiKeys(const std::string& user) override;
+  Status RevokeApiKey(const std::string& key_id) override;
+
+  Result<AddObjectsResult> AddObjects(const AddObjectsRequest& request,
+                                      int64_t now_micros) override;
+  Result<ObjectPage> QueryObjects(const ObjectQuery& query) override;
+  Result<ObjectPage> QueryVersions(const ObjectQuery& query, const std::string& id) override;
+  Result<int64_t> DeleteObject(const ObjectQuery& query, const std::string& id) override;
+
+  Result<StatusResource> GetStatus(const std::string& api_root,
+                                   const std::string& status_id) override;
+  Result<int64_t> CountObjects(const std::string& collection_id) override;
+
+ private:
+  // A reader connection borrowed from the pool; returned when destroyed.
+  class ReaderLease;
+
+  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
+
+  Result<ReaderLease> AcquireReader();
+  void ReleaseReader(std::unique_ptr<Connection> connection);
+
+  // Runs `body(connection)` inside one write transaction on the writer connection.
+  template <typename T, typename Body>
+  Result<T> Write(const char* what, Body&& body);
+  template <typename Body>
+  Status WriteStatus(const char* what, Body&& body);
+  // Runs `body(connection)` inside one read transaction on a reader connection.
+  template <typename T, typename Body>
+  Result<T> Read(const char* what, Body&& body);
+
+  // Constant after construction.
+  const std::string path_;
+  const Options options_;
+
+  Mutex write_mu_;
+  std::unique_ptr<Connection> writer_ GUARDED_BY(write_mu_);
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by pool_mu_
+  int open_readers_ = 0;                                   // guarded by pool_mu_
+};
+
+}  // namespace liaison::storage::sqlite

@@ -1,0 +1,269 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/store_conformance.h"
+#include "storage/store_wrapper.h"
+
+namespace liaison::storage::sqlite {
+namespace {
+
+constexpr int64_t kT0 = 1700000000000000;
+
+std::string MakeTempDir() {
+  std::string pattern = ::testing::TempDir() + "/liaison_sqlite_XXXXXX";
+  char* dir = mkdtemp(pattern.data());
+  if (dir == nullptr) return "";
+  return dir;
+}
+
+// A SqliteStore on a fresh file in its own temporary directory, removed with the store.
+class TempSqliteStore : public StoreWrapper {
+ public:
+  TempSqliteStore(std::string dir, std::unique_ptr<SqliteStore> store)
+      : StoreWrapper(std::unique_ptr<Store>(std::move(store))), dir_(std::move(dir)) {}
+  ~TempSqliteStore() override {
+    DestroyTarget();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+ private:
+  std::string dir_;
+};
+
+std::unique_ptr<Store> MakeTempStore() {
+  std::string dir = MakeTempDir();
+  if (dir.empty()) return nullptr;
+  auto store = SqliteStore::Open(dir + "/liaison.db");
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  return std::make_unique<TempSqliteStore>(dir, std::move(store).value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
+                         ::testing::Values(StoreFactory{"Sqlite", MakeTempStore}),
+                         StoreFactoryName);
+
+// ---------------------------------------------------------------------------------------------
+// SQLite-specific behaviour: files, schema, durability across reopen, several processes.
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ASSERT_FALSE(dir_.empty());
+    path_ = dir_ + "/liaison.db";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  static void Populate(Store& store) {
+    ApiRoot root;
+    root.name = "api1";
+    ASSERT_TRUE(store.CreateApiRoot(root).ok());
+    Collection c;
+    c.id = "c1";
+    c.api_root = "api1";
+    ASSERT_TRUE(store.CreateCollection(c).ok());
+  }
+
+  static Result<AddObjectsResult> AddOne(Store& store, int n, int64_t now) {
+    AddObjectsRequest req;
+    req.collection_id = "c1";
+    NewObject o;
+    o.id = "indicator--" + std::to_string(n);
+    o.type = "indicator";
+    o.spec_version = "2.1";
+    o.version = kT0;
+    o.json = "{\"id\":\"" + o.id + "\"}";
+    req.objects.push_back(o);
+    return store.AddObjects(req, now);
+  }
+
+  int64_t RawPragma(const std::string& pragma) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, CreatesFileWithWalAndCurrentSchema) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  EXPECT_EQ(RawPragma("user_version"), SqliteStore::SchemaVersion());
+  EXPECT_GE(SqliteStore::SchemaVersion(), 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, DataAndDateAddedHighWaterMarkSurviveReopen) {
+  int64_t last = 0;
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok());
+    Populate(**store);
+    ASSERT_TRUE((*store)->PutSetting("org", "ACME").ok());
+    for (int i = 0; i < 3; ++i) {
+      auto r = AddOne(**store, i, kT0 + 1000);
+      ASSERT_TRUE(r.ok());
+      last = r->last_date_added;
+    }
+    // Delete the newest object: its date_added must still not be reused after reopening.
+    ObjectQuery q;
+    q.collection_id = "c1";
+    ASSERT_TRUE((*store)->DeleteObject(q, "indicator--2").ok());
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok());
+  auto org = (*store)->GetSetting("org");
+  ASSERT_TRUE(org.ok());
+  EXPECT_EQ(org->value_or(""), "ACME");
+  auto count = (*store)->CountObjects("c1");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2);
+  auto r = AddOne(**store, 9, kT0);  // clock behind
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_date_added, last + 1);
+}
+
+TEST_F(SqliteStoreTest, RefusesNewerSchema) {
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string sql = "PRAGMA user_version = " + std::to_string(SqliteStore::SchemaVersion() + 1);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, NotADatabaseIsDataLoss) {
+  {
+    std::ofstream f(path_, std::ios::binary);
+    f << std::string(8192, 'x');
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss) << store.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, UnopenablePathIsFailedPrecondition) {
+  auto store = SqliteStore::Open(dir_ + "/no/such/dir/liaison.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
+  EXPECT_EQ(SqliteStore::Open("").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, WriteLockedByAnotherProcessIsUnavailable) {
+  SqliteStore::Options options;
+  options.busy_timeout_ms = 50;
+  auto store = SqliteStore::Open(path_, options);
+  ASSERT_TRUE(store.ok());
+  Populate(**store);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto r = AddOne(**store, 1, kT0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  // Reads still work while another writer holds the lock (WAL).
+  auto count = (*store)->CountObjects("c1");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 0);
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_TRUE(AddOne(**store, 1, kT0).ok());
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileKeepDateAddedIncreasing) {
+  // Two SqliteStore instances on one file behave like two processes: separate connections and
+  // locks. The date_added high-water mark is read inside each write transaction.
+  auto a = SqliteStore::Open(path_);
+  ASSERT_TRUE(a.ok());
+  auto b = SqliteStore::Open(path_);
+  ASSERT_TRUE(b.ok());
+  Populate(**a);
+  std::vector<std::thread> threads;
+  for (Store* s : {static_cast<Store*>(a->get()), static_cast<Store*>(b->get())}) {
+    threads.emplace_back([s, offset = threads.size()] {
+      for (int i = 0; i < 100; ++i) {
+        auto r = AddOne(*s, static_cast<int>(offset * 1000 + i), kT0);  // a stalled clock
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ObjectQuery q;
+  q.collection_id = "c1";
+  q.limit = 7;
+  std::set<std::string> ids;
+  int64_t previous = 0;
+  while (true) {
+    auto page = (*b)->QueryObjects(q);
+    ASSERT_TRUE(page.ok());
+    for (const StoredObject& o : page->objects) {
+      EXPECT_GT(o.date_added, previous);
+      previous = o.date_added;
+      EXPECT_TRUE(ids.insert(o.id).second);
+    }
+    if (!page->more) break;
+    q.added_after = previous;
+  }
+  EXPECT_EQ(ids.size(), 200u);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentOpensOfANewFileBothSucceed) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto s = SqliteStore::Open(path_);
+      if (s.ok()) {
+        ++ok;
+      } else {
+        ADD_FAILURE() << s.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(RawPragma("user_version"), SqliteStore::SchemaVersion());
+}
+
+}  // namespace
+}  // namespace liaison::storage::sqlite
