@@ -23,17 +23,17 @@
 namespace liaison::stix {
 
 enum class ObjectKind {
-  kDomain,        // SDO: attack-pattern, campaign, ..., vulnerability
-  kRelationship,  // SRO: relationship, sighting
+  kDomain,           // SDO: attack-pattern, campaign, ..., vulnerability
+  kRelationship,     // SRO: relationship, sighting
   kCyberObservable,  // SCO: artifact, ..., x509-certificate
-  kMeta,          // marking-definition, language-content, extension-definition
-  kCustom,        // a well-formed custom object type (x-..., or any unknown valid type name)
+  kMeta,             // marking-definition, language-content, extension-definition
+  kCustom,           // a well-formed custom object type (x-..., or any unknown valid type name)
 };
 
 // What the hub keeps of a validated object, besides its bytes.
 struct ObjectInfo {
-  std::string id;            // "indicator--<uuid>"
-  std::string type;          // "indicator"
+  std::string id;    // "indicator--<uuid>"
+  std::string type;  // "indicator"
   ObjectKind kind = ObjectKind::kCustom;
   std::string spec_version;  // "2.1"; "2.0" when absent on an SDO/SRO (STIX 2.0 content)
   std::optional<Timestamp> created;
@@ -49,17 +49,17 @@ struct ObjectInfo {
 
 // Limits applied while parsing untrusted input.
 struct ParseLimits {
-  size_t max_depth = 64;          // nesting depth of JSON containers
-  size_t max_objects = 100000;    // objects in one envelope/bundle
+  size_t max_depth = 64;        // nesting depth of JSON containers
+  size_t max_objects = 100000;  // objects in one envelope/bundle
   size_t max_object_bytes = 16 << 20;
 };
 
-// One object of an envelope: either valid (`error.ok()`) with `info`, or rejected with an error that
-// names the object, the property and the rule broken.
+// One object of an envelope: either valid (`error.ok()`) with `info`, or rejected with an error
+// that names the object, the property and the rule broken.
 struct ObjectResult {
-  ObjectInfo info;     // meaningful when error.ok()
-  Status error;        // kInvalidArgument when the object is rejected
-  std::string id_hint;  // the object's "id" as far as it could be read (for status failures)
+  ObjectInfo info;           // meaningful when error.ok()
+  Status error;              // kInvalidArgument when the object is rejected
+  std::string id_hint;       // the object's "id" as far as it could be read (for status failures)
   std::string version_hint;  // its "modified"/"created" text as far as it could be read
   bool ok() const { return error.ok(); }
 };
@@ -87,6 +87,12 @@ Result<ObjectInfo> ParseObject(std::string_view json, const ParseLimits& limits 
 // Errors (kInvalidArgument, kResourceExhausted beyond limits) only for a body that is not such a
 // document at all; a bad object is reported in its ObjectResult, and the rest are kept.
 Result<ParsedEnvelope> ParseEnvelope(std::string_view body, const ParseLimits& limits = {},
+                                     std::vector<Warning>* warnings = nullptr);
+
+// For tools (`liaison validate`): accepts a STIX bundle, a TAXII envelope, a single STIX object or
+// a JSON array of STIX objects, and validates each object as ParseEnvelope does. A single object
+// yields an envelope of one. Errors as ParseEnvelope.
+Result<ParsedEnvelope> ParseDocument(std::string_view body, const ParseLimits& limits = {},
                                      std::vector<Warning>* warnings = nullptr);
 
 // True for "type--<RFC 4122 UUID>" with a valid type name.
