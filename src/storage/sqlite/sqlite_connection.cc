@@ -5,8 +5,8 @@
 namespace liaison::storage::sqlite {
 
 Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
-  std::string detail = (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db)
-                                                                    : sqlite3_errstr(rc);
+  std::string detail =
+      (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message = std::string(what) + ": " + detail;
   switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -72,9 +72,9 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  Status s = BindResult(sqlite3_bind_text64(stmt_, index, text.data(), text.size(),
-                                            SQLITE_TRANSIENT, SQLITE_UTF8),
-                        stmt_);
+  Status s = BindResult(
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      stmt_);
   if (bind_error_.ok()) bind_error_ = s;
   return *this;
 }
@@ -144,10 +144,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   std::unique_ptr<Connection> c(new Connection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  RETURN_IF_ERROR(c->Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-                          "PRAGMA cache_size = -" +
-                              std::to_string(options.cache_kib) + ";",
-                          "configuring database '" + path + "'"));
+  RETURN_IF_ERROR(
+      c->Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+              "PRAGMA cache_size = -" +
+                  std::to_string(options.cache_kib) + ";",
+              "configuring database '" + path + "'"));
   if (options.read_only) {
     RETURN_IF_ERROR(c->Exec("PRAGMA query_only = ON;", "configuring a reader"));
   } else {
@@ -197,8 +198,8 @@ Result<Statement> Connection::Prepare(const std::string& sql) {
 // Transaction
 
 Result<Transaction> Transaction::Begin(Connection* connection, bool immediate) {
-  RETURN_IF_ERROR(connection->Exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED",
-                                   "starting a transaction"));
+  RETURN_IF_ERROR(
+      connection->Exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", "starting a transaction"));
   return Transaction(connection);
 }
 

@@ -67,9 +67,9 @@ class Statement {
 class Connection {
  public:
   struct Options {
-    bool read_only = false;     // a reader: PRAGMA query_only
+    bool read_only = false;  // a reader: PRAGMA query_only
     int busy_timeout_ms = 10000;
-    int cache_kib = 65536;      // page cache size
+    int cache_kib = 65536;  // page cache size
   };
 
   // Opens (creating the file when `!read_only`) and applies the pragmas: extended result codes,

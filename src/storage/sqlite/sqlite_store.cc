@@ -149,10 +149,12 @@ std::string VersionCondition(const ObjectQuery& q, bool default_last, SqlBuilder
     if (q.spec_versions.empty()) {
       terms.push_back(last ? "o.is_last = 1" : "o.is_first = 1");
     } else {
-      terms.push_back(std::string("o.version = (SELECT ") + (last ? "MAX" : "MIN") +
-                      "(o2.version) FROM objects o2 WHERE o2.coll = o.coll AND o2.id = o.id "
-                      "AND o2.spec_version IN " +
-                      b.List(q.spec_versions) + ")");
+      terms.push_back(
+          std::string("o.version = (SELECT ") + (last ? "MAX" : "MIN") +
+          "(o2.version) FROM objects o2 INDEXED BY objects_by_id WHERE o2.coll = o.coll AND "
+          "o2.id = o.id "
+          "AND o2.spec_version IN " +
+          b.List(q.spec_versions) + ")");
     }
   }
   if (!q.versions.empty()) terms.push_back("o.version IN " + b.List(q.versions));
@@ -281,14 +283,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     }
     const auto& migrations = Migrations();
     if (version > static_cast<int64_t>(migrations.size())) {
-      return FailedPreconditionError(
-          "database '" + path + "' has schema version " + std::to_string(version) +
-          ", newer than this Liaison understands (" + std::to_string(migrations.size()) +
-          "); use a newer Liaison");
+      return FailedPreconditionError("database '" + path + "' has schema version " +
+                                     std::to_string(version) +
+                                     ", newer than this Liaison understands (" +
+                                     std::to_string(migrations.size()) + "); use a newer Liaison");
     }
     for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
-      RETURN_IF_ERROR(writer->Exec(migrations[i], "migrating the database schema to version " +
-                                                      std::to_string(i + 1)));
+      RETURN_IF_ERROR(writer->Exec(
+          migrations[i], "migrating the database schema to version " + std::to_string(i + 1)));
     }
     if (version < static_cast<int64_t>(migrations.size())) {
       RETURN_IF_ERROR(writer->Exec("PRAGMA user_version = " + std::to_string(migrations.size()),
@@ -407,7 +409,8 @@ Status SqliteStore::PutSetting(const std::string& key, const std::string& value)
 Status SqliteStore::CreateApiRoot(const ApiRoot& root) {
   if (root.name.empty()) return InvalidArgumentError("API root name is empty");
   return WriteStatus("creating an API root", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM api_roots WHERE name = ?1", {root.name}));
+    ASSIGN_OR_RETURN(bool exists,
+                     Exists(c, "SELECT 1 FROM api_roots WHERE name = ?1", {root.name}));
     if (exists) return AlreadyExistsError("API root '" + root.name + "' exists");
     ASSIGN_OR_RETURN(Statement stmt, c.Prepare("INSERT INTO api_roots(name, title, description, "
                                                "max_content_length) VALUES (?1, ?2, ?3, ?4)"));
@@ -475,11 +478,10 @@ Status SqliteStore::CreateCollection(const Collection& collection) {
       return AlreadyExistsError("collection id '" + collection.id + "' is taken as an alias");
     }
     if (!collection.alias.empty()) {
-      ASSIGN_OR_RETURN(bool alias_taken,
-                       Exists(c,
-                              "SELECT 1 FROM collections WHERE api_root = ?1 AND "
-                              "(alias = ?2 OR id = ?2)",
-                              {collection.api_root, collection.alias}));
+      ASSIGN_OR_RETURN(bool alias_taken, Exists(c,
+                                                "SELECT 1 FROM collections WHERE api_root = ?1 AND "
+                                                "(alias = ?2 OR id = ?2)",
+                                                {collection.api_root, collection.alias}));
       if (alias_taken) {
         return AlreadyExistsError("collection alias '" + collection.alias + "' is taken");
       }
@@ -726,21 +728,29 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
                        Exists(c, "SELECT 1 FROM statuses WHERE id = ?1", {request.status.id}));
       if (taken) return AlreadyExistsError("status '" + request.status.id + "' exists");
     }
-    ASSIGN_OR_RETURN(Statement range,
-                     c.Prepare("SELECT MIN(version), MAX(version) FROM objects "
-                               "WHERE coll = ?1 AND id = ?2"));
-    ASSIGN_OR_RETURN(Statement find_version,
-                     c.Prepare("SELECT 1 FROM objects WHERE coll = ?1 AND id = ?2 AND "
-                               "version = ?3"));
-    ASSIGN_OR_RETURN(Statement find_same_bytes,
-                     c.Prepare("SELECT version FROM objects WHERE coll = ?1 AND id = ?2 AND "
-                               "has_version = 0 AND json = ?3 LIMIT 1"));
-    ASSIGN_OR_RETURN(Statement clear_last,
-                     c.Prepare("UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND "
-                               "is_last = 1"));
-    ASSIGN_OR_RETURN(Statement clear_first,
-                     c.Prepare("UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND "
-                               "is_first = 1"));
+    ASSIGN_OR_RETURN(
+        Statement range,
+        c.Prepare("SELECT MIN(version), MAX(version) FROM objects INDEXED BY objects_by_id "
+                  "WHERE coll = ?1 AND id = ?2"));
+    ASSIGN_OR_RETURN(
+        Statement find_version,
+        c.Prepare("SELECT 1 FROM objects INDEXED BY objects_by_id WHERE coll = ?1 AND id = ?2 AND "
+                  "version = ?3"));
+    ASSIGN_OR_RETURN(
+        Statement find_same_bytes,
+        c.Prepare("SELECT version FROM objects INDEXED BY objects_by_id WHERE coll = ?1 AND "
+                  "id = ?2 AND "
+                  "has_version = 0 AND json = ?3 LIMIT 1"));
+    ASSIGN_OR_RETURN(
+        Statement clear_last,
+        c.Prepare("UPDATE objects INDEXED BY objects_by_id SET is_last = 0 WHERE coll = ?1 "
+                  "AND id = ?2 AND "
+                  "is_last = 1"));
+    ASSIGN_OR_RETURN(
+        Statement clear_first,
+        c.Prepare("UPDATE objects INDEXED BY objects_by_id SET is_first = 0 WHERE coll = ?1 "
+                  "AND id = ?2 AND "
+                  "is_first = 1"));
     ASSIGN_OR_RETURN(Statement insert,
                      c.Prepare("INSERT INTO objects(coll, date_added, id, type, spec_version, "
                                "version, has_version, is_last, is_first, json) "
@@ -844,9 +854,15 @@ Status RunPageQuery(Connection& c, int64_t coll, const ObjectQuery& q, const std
                     const std::string* type, const std::vector<std::string>& type_filter,
                     int64_t fetch, std::vector<StoredObject>& out) {
   SqlBuilder b;
-  std::string sql = std::string("SELECT ") + kObjectColumns +
-                    (q.metadata_only ? "" : ", o.json") + " FROM objects o WHERE o.coll = " +
-                    b.Param(coll) + " AND o.date_added > " +
+  std::string sql = std::string("SELECT ") + kObjectColumns + (q.metadata_only ? "" : ", o.json") +
+                    " FROM objects o " +
+                    // Pin the index that drives the scan: without statistics the planner would
+                    // prefer the primary key (date_added order) and scan the whole collection
+                    // for an id.
+                    (id != nullptr     ? "INDEXED BY objects_by_id"
+                     : type != nullptr ? "INDEXED BY objects_by_type"
+                                       : "NOT INDEXED") +
+                    " WHERE o.coll = " + b.Param(coll) + " AND o.date_added > " +
                     b.Param(q.added_after.value_or(std::numeric_limits<int64_t>::min()));
   if (id != nullptr) sql += " AND o.id = " + b.Param(*id);
   if (type != nullptr) sql += " AND o.type = " + b.Param(*type);
@@ -912,11 +928,11 @@ Result<ObjectPage> SqliteStore::QueryVersions(const ObjectQuery& query, const st
   return Read<ObjectPage>("querying object versions", [&](Connection& c) -> Result<ObjectPage> {
     ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
     SqlBuilder b;
-    std::string sql = std::string("SELECT ") + kObjectColumns +
-                      (query.metadata_only ? "" : ", o.json") +
-                      " FROM objects o WHERE o.coll = " + b.Param(coll.seq) +
-                      " AND o.id = " + b.Param(id) + " AND o.date_added > " +
-                      b.Param(query.added_after.value_or(std::numeric_limits<int64_t>::min()));
+    std::string sql =
+        std::string("SELECT ") + kObjectColumns + (query.metadata_only ? "" : ", o.json") +
+        " FROM objects o INDEXED BY objects_by_id WHERE o.coll = " + b.Param(coll.seq) +
+        " AND o.id = " + b.Param(id) + " AND o.date_added > " +
+        b.Param(query.added_after.value_or(std::numeric_limits<int64_t>::min()));
     if (!query.spec_versions.empty()) {
       sql += " AND o.spec_version IN " + b.List(query.spec_versions);
     }
@@ -940,8 +956,9 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& query, const std::s
     std::vector<int64_t> doomed;
     {
       SqlBuilder b;
-      std::string sql = "SELECT o.date_added FROM objects o WHERE o.coll = " + b.Param(coll.seq) +
-                        " AND o.id = " + b.Param(id);
+      std::string sql =
+          "SELECT o.date_added FROM objects o INDEXED BY objects_by_id WHERE o.coll = " +
+          b.Param(coll.seq) + " AND o.id = " + b.Param(id);
       if (!query.spec_versions.empty()) {
         sql += " AND o.spec_version IN " + b.List(query.spec_versions);
       }
@@ -970,7 +987,7 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& query, const std::s
     }
     // Re-mark the newest and oldest remaining versions.
     ASSIGN_OR_RETURN(Statement flags,
-                     c.Prepare("UPDATE objects SET "
+                     c.Prepare("UPDATE objects INDEXED BY objects_by_id SET "
                                "is_last = (version = (SELECT MAX(version) FROM objects o2 WHERE "
                                "o2.coll = ?1 AND o2.id = ?2)), "
                                "is_first = (version = (SELECT MIN(version) FROM objects o2 WHERE "

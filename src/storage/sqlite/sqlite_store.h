@@ -43,9 +43,9 @@ class Connection;
 class SqliteStore final : public Store {
  public:
   struct Options {
-    int max_readers = 4;            // reader connections, opened on demand
-    int busy_timeout_ms = 10000;    // how long a write waits for another process's lock
-    int cache_kib = 65536;          // page cache per connection
+    int max_readers = 4;          // reader connections, opened on demand
+    int busy_timeout_ms = 10000;  // how long a write waits for another process's lock
+    int cache_kib = 65536;        // page cache per connection
   };
 
   // Opens the database at `path`, creating the file (and schema) when missing, and migrates an
@@ -53,8 +53,7 @@ class SqliteStore final : public Store {
   // schema newer than this binary), kDataLoss (not a database, corrupt), kUnavailable (locked by
   // another process beyond busy_timeout).
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
-                                                   const Options& options);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, const Options& options);
 
   // The schema version this binary creates and understands (the number of migrations).
   static int SchemaVersion();
