@@ -6,13 +6,13 @@ namespace liaison::pattern {
 namespace {
 
 // The address as a 128-bit value masked to `length` bits of its family.
-Ip128 Masked(const IpPrefix& p, unsigned length) {
+Ip128 Masked(const CidrBlock& p, unsigned length) {
   if (!p.v6) return Ip128{0, MaskIpv4(static_cast<uint32_t>(p.addr.lo), length)};
   return MaskIp128(p.addr, length);
 }
 
 // The last address of the block `p` (all host bits set).
-Ip128 LastAddress(const IpPrefix& p) {
+Ip128 LastAddress(const CidrBlock& p) {
   if (!p.v6) {
     uint32_t host = p.length >= 32 ? 0 : (p.length == 0 ? ~0U : (~0U >> p.length));
     return Ip128{0, static_cast<uint32_t>(p.addr.lo) | host};
@@ -29,7 +29,7 @@ Ip128 LastAddress(const IpPrefix& p) {
 
 }  // namespace
 
-void CidrSet::Add(const IpPrefix& prefix, uint32_t value) {
+void CidrSet::Add(const CidrBlock& prefix, uint32_t value) {
   Family& f = FamilyOf(prefix.v6);
   if (f.by_length.empty()) f.by_length.resize(prefix.v6 ? 129 : 33);
   Ip128 key = Masked(prefix, prefix.length);
@@ -39,7 +39,7 @@ void CidrSet::Add(const IpPrefix& prefix, uint32_t value) {
   ++size_;
 }
 
-bool CidrSet::Remove(const IpPrefix& prefix, uint32_t value) {
+bool CidrSet::Remove(const CidrBlock& prefix, uint32_t value) {
   Family& f = FamilyOf(prefix.v6);
   if (f.by_length.empty()) return false;
   Ip128 key = Masked(prefix, prefix.length);
@@ -85,7 +85,7 @@ size_t CidrSet::RemoveIf(const std::function<bool(uint32_t)>& pred) {
   return removed;
 }
 
-void CidrSet::ForEachContaining(const IpPrefix& query,
+void CidrSet::ForEachContaining(const CidrBlock& query,
                                 const std::function<void(uint32_t)>& fn) const {
   const Family& f = FamilyOf(query.v6);
   if (f.by_length.empty()) return;
@@ -98,11 +98,11 @@ void CidrSet::ForEachContaining(const IpPrefix& query,
   }
 }
 
-void CidrSet::ForEachContainedIn(const IpPrefix& query,
+void CidrSet::ForEachContainedIn(const CidrBlock& query,
                                  const std::function<void(uint32_t)>& fn) const {
   const Family& f = FamilyOf(query.v6);
   Ip128 first = Masked(query, query.length);
-  Ip128 last = LastAddress(IpPrefix{query.v6, first, query.length});
+  Ip128 last = LastAddress(CidrBlock{query.v6, first, query.length});
   for (auto it = f.ordered.lower_bound({first, 0});
        it != f.ordered.end() && it->first.first <= last; ++it) {
     if (it->first.second < query.length) continue;  // a wider block is not inside the query

@@ -34,16 +34,16 @@ namespace liaison::pattern {
 
 class CidrSet {
  public:
-  void Add(const IpPrefix& prefix, uint32_t value);
+  void Add(const CidrBlock& prefix, uint32_t value);
   // Removes one (prefix, value) entry; returns whether it was present.
-  bool Remove(const IpPrefix& prefix, uint32_t value);
+  bool Remove(const CidrBlock& prefix, uint32_t value);
   // Removes every entry whose value satisfies `pred`; returns how many.
   size_t RemoveIf(const std::function<bool(uint32_t)>& pred);
 
   // Visits the value of every stored prefix p with PrefixContains(p, query).
-  void ForEachContaining(const IpPrefix& query, const std::function<void(uint32_t)>& fn) const;
+  void ForEachContaining(const CidrBlock& query, const std::function<void(uint32_t)>& fn) const;
   // Visits the value of every stored prefix p with PrefixContains(query, p).
-  void ForEachContainedIn(const IpPrefix& query, const std::function<void(uint32_t)>& fn) const;
+  void ForEachContainedIn(const CidrBlock& query, const std::function<void(uint32_t)>& fn) const;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

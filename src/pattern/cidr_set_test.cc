@@ -74,7 +74,7 @@ TEST(CidrSet, RemoveAndRemoveIf) {
 TEST(CidrSet, AgreesWithBruteForce) {
   std::mt19937_64 rng(7);
   auto random_prefix = [&](bool v6) {
-    IpPrefix p;
+    CidrBlock p;
     p.v6 = v6;
     // Few distinct high bits so containment actually happens.
     if (v6) {
@@ -88,14 +88,14 @@ TEST(CidrSet, AgreesWithBruteForce) {
     }
     return p;
   };
-  std::vector<IpPrefix> stored;
+  std::vector<CidrBlock> stored;
   CidrSet s;
   for (uint32_t i = 0; i < 400; ++i) {
     stored.push_back(random_prefix(i % 2 == 0));
     s.Add(stored.back(), i);
   }
   for (int q = 0; q < 400; ++q) {
-    IpPrefix query = random_prefix(q % 2 == 0);
+    CidrBlock query = random_prefix(q % 2 == 0);
     std::vector<uint32_t> want_in, want_out, got_in, got_out;
     for (uint32_t i = 0; i < stored.size(); ++i) {
       if (PrefixContains(stored[i], query)) want_in.push_back(i);

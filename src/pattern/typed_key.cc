@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "pattern/ip_address.h"
+
 namespace liaison::pattern {
 namespace {
 
@@ -188,7 +190,7 @@ uint32_t MaskIpv4(uint32_t addr, unsigned length) {
   return addr & (~0U << (32 - length));
 }
 
-Result<IpPrefix> ParseCidr(std::string_view text) {
+Result<CidrBlock> ParseCidr(std::string_view text) {
   std::string_view addr_text = text;
   std::optional<unsigned> length;
   size_t slash = text.find('/');
@@ -209,7 +211,7 @@ Result<IpPrefix> ParseCidr(std::string_view text) {
     }
     length = v;
   }
-  IpPrefix p;
+  CidrBlock p;
   if (std::optional<uint32_t> v4 = ParseIpv4(addr_text)) {
     unsigned len = length.value_or(32);
     if (len > 32) {
@@ -235,7 +237,23 @@ Result<IpPrefix> ParseCidr(std::string_view text) {
   return InvalidArgumentError("'" + std::string(text) + "' is not an IP address or CIDR block");
 }
 
-bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner) {
+CidrBlock ToCidrBlock(const IpPrefix& prefix) {
+  CidrBlock b;
+  b.v6 = prefix.v6;
+  b.length = static_cast<uint8_t>(prefix.length);
+  if (!prefix.v6) {
+    b.addr.lo = (uint32_t{prefix.bytes[0]} << 24) | (uint32_t{prefix.bytes[1]} << 16) |
+                (uint32_t{prefix.bytes[2]} << 8) | uint32_t{prefix.bytes[3]};
+    b.addr.lo = MaskIpv4(static_cast<uint32_t>(b.addr.lo), b.length);
+    return b;
+  }
+  for (int k = 0; k < 8; ++k) b.addr.hi = (b.addr.hi << 8) | prefix.bytes[k];
+  for (int k = 8; k < 16; ++k) b.addr.lo = (b.addr.lo << 8) | prefix.bytes[k];
+  b.addr = MaskIp128(b.addr, b.length);
+  return b;
+}
+
+bool PrefixContains(const CidrBlock& outer, const CidrBlock& inner) {
   if (outer.v6 != inner.v6 || outer.length > inner.length) return false;
   if (!outer.v6) {
     return MaskIpv4(static_cast<uint32_t>(inner.addr.lo), outer.length) ==

@@ -44,24 +44,31 @@ std::optional<Ip128> ParseIpv6(std::string_view text);
 std::string FormatIpv6(Ip128 addr);
 std::string FormatIpv4(uint32_t addr);
 
+struct IpPrefix;  // ip_address.h: the evaluator's parsed address block
+
 // An address block. For IPv4 the address lives in the low 32 bits of addr.lo and length <= 32;
 // for IPv6 length <= 128. Bits beyond `length` are zero (ParseCidr clears them).
-struct IpPrefix {
+struct CidrBlock {
   bool v6 = false;
   Ip128 addr;
   uint8_t length = 0;
-  friend auto operator<=>(const IpPrefix&, const IpPrefix&) = default;
+  friend auto operator<=>(const CidrBlock&, const CidrBlock&) = default;
 };
 
 // Parses "a.b.c.d", "a.b.c.d/n" (0..32), an IPv6 address or "v6/n" (0..128). A bare address is a
 // full-length prefix. Host bits set beyond the prefix length are cleared ("10.1.2.3/8" is
 // 10.0.0.0/8), as STIX 2.1 Patterning section 9.x ISSUBSET treats the constant as a network.
 // Errors: kInvalidArgument naming the text.
-Result<IpPrefix> ParseCidr(std::string_view text);
+Result<CidrBlock> ParseCidr(std::string_view text);
+
+// The same block as the evaluator's IpPrefix (ip_address.h). The index parses constants and
+// observed values with ParseIpPrefix, the evaluator's own parser, so it accepts exactly the texts
+// the evaluator accepts, then converts them for the CidrSet.
+CidrBlock ToCidrBlock(const IpPrefix& prefix);
 
 // True when `inner` is contained in (or equal to) `outer`: same family, outer.length <=
 // inner.length, and the first outer.length bits agree.
-bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner);
+bool PrefixContains(const CidrBlock& outer, const CidrBlock& inner);
 
 // Returns `addr` with every bit after the first `length` cleared (length 0..128; for IPv4 pass the
 // address in lo and length 96 + n, or use MaskIpv4).

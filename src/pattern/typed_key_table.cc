@@ -109,12 +109,15 @@ bool TypedKeyTable::Erase(std::string_view key) {
   --size_;
   ++tombstones_;
   // Reclaim the arena once dead keys outweigh live ones (amortised O(1) per erase).
-  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) {
-    size_t capacity = 16;
-    while ((size_ + 1) * 2 > capacity) capacity *= 2;
-    Rebuild(std::max(capacity, slots_.size() / 2));
-  }
+  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) Compact();
   return true;
+}
+
+void TypedKeyTable::Compact() {
+  size_t capacity = 16;
+  while ((size_ + 1) * 2 > capacity) capacity *= 2;
+  Rebuild(capacity);
+  arena_.shrink_to_fit();
 }
 
 void TypedKeyTable::Rebuild(size_t capacity) {

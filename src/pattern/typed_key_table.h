@@ -52,6 +52,25 @@ class TypedKeyTable {
     }
   }
 
+  // Calls fn(key, value&) for every entry; fn may change the value, and returns true to erase the
+  // entry. Returns the number erased.
+  template <typename Fn>
+  size_t RemoveIf(Fn&& fn) {
+    size_t erased = 0;
+    for (Slot& s : slots_) {
+      if (s.tag < kFirstTag) continue;
+      if (fn(KeyAt(s.offset), s.value)) {
+        dead_bytes_ += EntryBytes(s.offset);
+        s.tag = kTombstone;
+        --size_;
+        ++tombstones_;
+        ++erased;
+      }
+    }
+    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) Compact();
+    return erased;
+  }
+
   static uint64_t Hash(std::string_view key);
 
  private:
@@ -73,6 +92,8 @@ class TypedKeyTable {
   size_t EntryBytes(uint32_t offset) const;
   // Rebuilds into `capacity` slots (a power of two), copying live keys into a fresh arena.
   void Rebuild(size_t capacity);
+  // Rebuilds at the smallest capacity that keeps the load factor <= 1/2.
+  void Compact();
   size_t SlotFor(std::string_view key, uint64_t hash) const;  // occupied slot or npos
 
   std::vector<Slot> slots_;

@@ -58,15 +58,15 @@ TEST(TypedKey, FormatsIpv6Canonically) {
 }
 
 TEST(TypedKey, ParsesCidrAndClearsHostBits) {
-  Result<IpPrefix> p = ParseCidr("10.1.2.3/8");
+  Result<CidrBlock> p = ParseCidr("10.1.2.3/8");
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(p->v6);
   EXPECT_EQ(p->length, 8);
   EXPECT_EQ(p->addr.lo, 0x0a000000u);
-  Result<IpPrefix> host = ParseCidr("10.1.2.3");
+  Result<CidrBlock> host = ParseCidr("10.1.2.3");
   ASSERT_TRUE(host.ok());
   EXPECT_EQ(host->length, 32);
-  Result<IpPrefix> v6 = ParseCidr("2001:db8::ff/32");
+  Result<CidrBlock> v6 = ParseCidr("2001:db8::ff/32");
   ASSERT_TRUE(v6.ok());
   EXPECT_TRUE(v6->v6);
   EXPECT_EQ(v6->addr, (Ip128{0x20010db800000000ULL, 0}));
@@ -79,7 +79,7 @@ TEST(TypedKey, ParsesCidrAndClearsHostBits) {
 }
 
 TEST(TypedKey, PrefixContainment) {
-  IpPrefix net = *ParseCidr("198.51.100.0/24");
+  CidrBlock net = *ParseCidr("198.51.100.0/24");
   EXPECT_TRUE(PrefixContains(net, *ParseCidr("198.51.100.7")));
   EXPECT_TRUE(PrefixContains(net, *ParseCidr("198.51.100.128/25")));
   EXPECT_TRUE(PrefixContains(net, net));
