@@ -69,7 +69,8 @@ class Connection {
   struct Options {
     bool read_only = false;  // a reader: PRAGMA query_only
     int busy_timeout_ms = 10000;
-    int cache_kib = 65536;  // page cache size
+    int cache_kib = 65536;                  // page cache size
+    int64_t mmap_bytes = int64_t{1} << 30;  // memory-mapped I/O for reads (0: off)
   };
 
   // Opens (creating the file when `!read_only`) and applies the pragmas: extended result codes,
