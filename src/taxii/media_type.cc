@@ -236,10 +236,13 @@ int Precedence(const MediaRange& range) {
   return base * 16 + matched;
 }
 
+// Client-supplied text for an error message: bounded, printable ASCII only.
 std::string Shorten(std::string_view s) {
   constexpr size_t kMax = 100;
-  if (s.size() <= kMax) return std::string(s);
-  return std::string(s.substr(0, kMax)) + "...";
+  std::string out;
+  for (char c : s.substr(0, kMax)) out += (c >= 0x20 && c <= 0x7e) ? c : '?';
+  if (s.size() > kMax) out += "...";
+  return out;
 }
 
 Status NotAcceptable() {

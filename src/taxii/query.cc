@@ -53,7 +53,7 @@ bool Applies(Param p, Endpoint e) {
 std::string Quote(std::string_view v) {
   constexpr size_t kMax = 80;
   std::string out = "'";
-  out += v.size() <= kMax ? v : v.substr(0, kMax);
+  for (char c : v.substr(0, kMax)) out += (c >= 0x20 && c <= 0x7e) ? c : '?';
   if (v.size() > kMax) out += "...";
   out += "'";
   return out;

@@ -159,10 +159,12 @@ bool MethodAllowed(Route route, std::string_view method) {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
+// Client-supplied text shown in an error message: bounded, and printable ASCII only (other bytes
+// become '?'), so a message never carries control characters or invalid UTF-8.
 std::string Quote(std::string_view v) {
   constexpr size_t kMax = 100;
   std::string out = "'";
-  out += v.size() <= kMax ? v : v.substr(0, kMax);
+  for (char c : v.substr(0, kMax)) out += (c >= 0x20 && c <= 0x7e) ? c : '?';
   if (v.size() > kMax) out += "...";
   out += "'";
   return out;
@@ -834,6 +836,21 @@ Result<Response> Service::Handle(const Request& request) const {
   } catch (const std::exception& e) {
     return InternalError(std::string("unexpected failure handling the request: ") + e.what());
   }
+}
+
+Result<int64_t> Service::MaxContentLength(const std::string& target) const {
+  std::optional<std::vector<std::string>> segments = SplitPath(target);
+  if (!segments || segments->empty() || (segments->size() == 1 && (*segments)[0] == "taxii2")) {
+    return NotFoundError("no API root at this path");
+  }
+  Result<storage::ApiRoot> root = store_.GetApiRoot((*segments)[0]);
+  if (!root.ok()) {
+    if (root.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("no API root " + Quote((*segments)[0]));
+    }
+    return root.status();
+  }
+  return root->max_content_length;
 }
 
 bool Service::OwnsPath(const std::string& target) const {

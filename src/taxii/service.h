@@ -86,6 +86,11 @@ class Service {
   // True if this service owns the path (discovery or an API root that exists).
   bool OwnsPath(const std::string& target) const;
 
+  // The max_content_length (TAXII 2.1 section 4.2.1) of the API root that `target` is under, so
+  // http/ can answer 413 from a request's Content-Length before reading its body. kNotFound when
+  // the target is not under an existing API root; store errors otherwise. Thread-safe.
+  Result<int64_t> MaxContentLength(const std::string& target) const;
+
  private:
   storage::Store& store_;
   Clock& clock_;

@@ -863,6 +863,30 @@ TEST_F(TaxiiServiceTest, ConcurrentRequestsAreSafe) {
   EXPECT_EQ(store_->CountObjects(kDefault).value_or(-1), kThreads * kPostsPerThread);
 }
 
+TEST_F(TaxiiServiceTest, MaxContentLengthOfTheTargetsApiRoot) {
+  Result<int64_t> max = service_->MaxContentLength(ObjectsPath());
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(*max, kMaxContentLength);
+  EXPECT_EQ(service_->MaxContentLength("/nope/collections/x/objects/").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->MaxContentLength("/taxii2/").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->MaxContentLength("garbage").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(TaxiiServiceTest, ErrorMessagesCarryOnlyPrintableText) {
+  Result<Response> r = Get("/%ff%c3%28/", admin_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  const std::string path_message = r.status().message();
+  EXPECT_NE(path_message.find("'?" "?('"), std::string::npos) << path_message;
+  for (char c : path_message) EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << path_message;
+
+  r = Get(ObjectsPath(), reader_, {{"match[type]", "\x01\xff"}});
+  ASSERT_FALSE(r.ok());
+  const std::string filter_message = r.status().message();
+  for (char c : filter_message) EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << filter_message;
+}
+
 TEST_F(TaxiiServiceTest, OwnsPath) {
   EXPECT_TRUE(service_->OwnsPath("/taxii2/"));
   EXPECT_TRUE(service_->OwnsPath("/taxii2"));
