@@ -65,9 +65,21 @@ std::optional<std::string> BytesOf(const std::string& s, std::string_view key,
 // Orders `value` against `constant`: <0, 0, >0, or nullopt when the two cannot be compared.
 std::optional<int> Order(const Value& value, const Constant& constant, std::string_view key) {
   switch (constant.kind) {
-    case Constant::Kind::kString:
+    case Constant::Kind::kString: {
       if (!value.is_string()) return std::nullopt;
-      return Cmp<std::string_view>(value.as_string(), constant.string_value);
+      int c = Cmp<std::string_view>(value.as_string(), constant.string_value);
+      // Choice: an address `value` equals the same address written as a full-length block
+      // ('198.51.100.1' = '198.51.100.1/32', as the spec's own examples write them), and IPv6
+      // addresses compare in any of their text forms.
+      if (c != 0 && key == "value") {
+        std::optional<IpPrefix> a = ParseIpPrefix(value.as_string());
+        if (a) {
+          std::optional<IpPrefix> b = ParseIpPrefix(constant.string_value);
+          if (b && *a == *b) return 0;
+        }
+      }
+      return c;
+    }
     case Constant::Kind::kInt:
       if (value.is_int()) return Cmp(value.as_int(), constant.int_value);
       if (value.is_double()) return -CmpIntDouble(constant.int_value, value.as_double());

@@ -36,7 +36,8 @@ Result<Value> Convert(element e, size_t depth, size_t max_depth) {
       return Value(std::string(e.get_string().value_unsafe()));
     case element_type::ARRAY: {
       Value::List list;
-      for (element child : e.get_array().value_unsafe()) {
+      simdjson::dom::array array = e.get_array().value_unsafe();
+      for (element child : array) {
         ASSIGN_OR_RETURN(Value v, Convert(child, depth + 1, max_depth));
         list.push_back(std::move(v));
       }
@@ -44,7 +45,8 @@ Result<Value> Convert(element e, size_t depth, size_t max_depth) {
     }
     case element_type::OBJECT: {
       Value::Map map;
-      for (auto field : e.get_object().value_unsafe()) {
+      simdjson::dom::object object = e.get_object().value_unsafe();
+      for (auto field : object) {
         ASSIGN_OR_RETURN(Value v, Convert(field.value, depth + 1, max_depth));
         map.emplace_back(std::string(field.key), std::move(v));
       }
@@ -111,7 +113,8 @@ class Loader {
     }
     std::vector<element> objects;
     if (root.type() == element_type::ARRAY) {
-      for (element e : root.get_array().value_unsafe()) objects.push_back(e);
+      simdjson::dom::array array = root.get_array().value_unsafe();
+      for (element e : array) objects.push_back(e);
     } else if (root.type() == element_type::OBJECT) {
       auto obj = root.get_object().value_unsafe();
       std::string_view type;
@@ -120,7 +123,8 @@ class Loader {
         objects.push_back(root);
       } else if (obj["objects"].get(list) == simdjson::SUCCESS &&
                  list.type() == element_type::ARRAY) {
-        for (element e : list.get_array().value_unsafe()) objects.push_back(e);
+        simdjson::dom::array array = list.get_array().value_unsafe();
+        for (element e : array) objects.push_back(e);
       } else {
         return InvalidArgumentError(
             "observations must be a JSON array of STIX objects, a bundle, an envelope or one "
