@@ -337,8 +337,17 @@ class Hub:
         if own:
             conn = self.connection(timeout)
         try:
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
+            try:
+                conn.request(method, path, body=body, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError) as send_error:
+                # The server may answer (e.g. 413) and close before reading the whole body: read
+                # that answer if it is there.
+                try:
+                    resp = conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    raise send_error
+            else:
+                resp = conn.getresponse()
             data = resp.read()
             return Response(resp.status, resp.reason, resp.getheaders(), data)
         finally:
