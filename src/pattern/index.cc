@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
@@ -426,8 +427,25 @@ struct Index::State {
 
   TypeEntry& TypeFor(const std::string& type) {
     auto it = types.find(type);
-    if (it == types.end()) it = types.emplace(type, TypeEntry{}).first;
+    if (it == types.end()) {
+      it = types.emplace(type, TypeEntry{}).first;
+      type_list.emplace_back(it->first, &it->second);
+    }
     return it->second;
+  }
+
+  // Few object types are in use (tens), so a linear scan comparing sizes first beats hashing.
+  const TypeEntry* FindType(std::string_view type) const {
+    if (type_list.size() > 32) {
+      auto it = types.find(type);
+      return it == types.end() ? nullptr : &it->second;
+    }
+    for (const auto& [name, entry] : type_list) {
+      if (name.size() == type.size() && std::memcmp(name.data(), type.data(), type.size()) == 0) {
+        return entry;
+      }
+    }
+    return nullptr;
   }
 
   static void AppendProbePrefix(uint32_t probe, std::string* key) {
@@ -594,7 +612,8 @@ struct Index::State {
   TypedKeyTable path_ids;  // printed path -> probe index
   std::vector<std::unique_ptr<Probe>> probes;
   std::unordered_map<std::string, TypeEntry, StringHash, std::equal_to<>> types;
-  TypedKeyTable id_table;  // IdKey -> slot
+  std::vector<std::pair<std::string_view, TypeEntry*>> type_list;  // same entries, in add order
+  TypedKeyTable id_table;                                          // IdKey -> slot
   std::vector<Slot> slots;
   std::vector<uint32_t> free_slots;
   std::vector<uint32_t> dead_slots;
@@ -623,9 +642,9 @@ void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_
   thread_local std::vector<const Value*> values;
   thread_local std::string key;
   for (const ObservedObject& object : obs.objects) {
-    auto type_it = types.find(object.type);
-    if (type_it == types.end()) continue;
-    const TypeEntry& te = type_it->second;
+    const TypeEntry* found = FindType(object.type);
+    if (found == nullptr) continue;
+    const TypeEntry& te = *found;
     candidates->insert(candidates->end(), te.type_slots.begin(), te.type_slots.end());
     for (uint32_t probe_id : te.probes) {
       const Probe& probe = *probes[probe_id];

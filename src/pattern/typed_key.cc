@@ -129,13 +129,27 @@ std::string FormatIpv4(uint32_t addr) {
          std::to_string((addr >> 8) & 0xff) + "." + std::to_string(addr & 0xff);
 }
 
-std::string FormatIpv6(Ip128 addr) {
+namespace {
+
+// Writes the RFC 5952 text of `addr` into `buf` (at least 46 bytes); returns its length.
+size_t FormatIpv6To(Ip128 addr, char* buf) {
   std::array<uint16_t, 8> g{};
   for (int k = 0; k < 4; ++k) g[k] = static_cast<uint16_t>(addr.hi >> (48 - 16 * k));
   for (int k = 0; k < 4; ++k) g[4 + k] = static_cast<uint16_t>(addr.lo >> (48 - 16 * k));
+  size_t n = 0;
   // RFC 5952 section 5: IPv4-mapped addresses are written with the dotted quad.
   if (addr.hi == 0 && (addr.lo >> 32) == 0xffff) {
-    return "::ffff:" + FormatIpv4(static_cast<uint32_t>(addr.lo));
+    std::memcpy(buf, "::ffff:", 7);
+    n = 7;
+    uint32_t v4 = static_cast<uint32_t>(addr.lo);
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      unsigned octet = (v4 >> shift) & 0xff;
+      if (octet >= 100) buf[n++] = static_cast<char>('0' + octet / 100);
+      if (octet >= 10) buf[n++] = static_cast<char>('0' + octet / 10 % 10);
+      buf[n++] = static_cast<char>('0' + octet % 10);
+      if (shift > 0) buf[n++] = '.';
+    }
+    return n;
   }
   // RFC 5952 section 4.2: compress the longest run (>= 2) of zero groups, the first on ties.
   int best_start = -1, best_len = 0;
@@ -153,24 +167,31 @@ std::string FormatIpv6(Ip128 addr) {
   }
   if (best_len < 2) best_start = -1;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
   for (int k = 0; k < 8; ++k) {
     if (k == best_start) {
-      out += "::";
+      buf[n++] = ':';
+      buf[n++] = ':';
       k += best_len - 1;
       continue;
     }
-    if (!out.empty() && out.back() != ':') out += ':';
+    if (n > 0 && buf[n - 1] != ':') buf[n++] = ':';
     bool started = false;
     for (int shift = 12; shift >= 0; shift -= 4) {
       int d = (g[k] >> shift) & 0xf;
       if (d != 0 || started || shift == 0) {
-        out += kHex[d];
+        buf[n++] = kHex[d];
         started = true;
       }
     }
   }
-  return out;
+  return n;
+}
+
+}  // namespace
+
+std::string FormatIpv6(Ip128 addr) {
+  char buf[64];
+  return std::string(buf, FormatIpv6To(addr, buf));
 }
 
 Ip128 MaskIp128(Ip128 addr, unsigned length) {
@@ -266,7 +287,9 @@ void AppendStringKey(std::string_view s, std::string* out) {
   // Typed forms first; each is tried only when the text is the canonical form of its value, so that
   // the encoding stays injective (two texts of one address, e.g. "::1" and "0::1", stay distinct).
   if (s.size() >= 7 && s.size() <= 15) {
-    if (std::optional<uint32_t> v4 = ParseIpv4(s)) {
+    std::optional<uint32_t> v4 =
+        s[0] >= '0' && s[0] <= '9' ? ParseIpv4(s) : std::optional<uint32_t>();
+    if (v4) {
       out->push_back(static_cast<char>(KeyKind::kIpv4));
       for (int shift = 24; shift >= 0; shift -= 8) {
         out->push_back(static_cast<char>((*v4 >> shift) & 0xff));
@@ -275,7 +298,9 @@ void AppendStringKey(std::string_view s, std::string* out) {
     }
   }
   if (s.size() >= 2 && s.size() <= 45 && s.find(':') != std::string_view::npos) {
-    if (std::optional<Ip128> v6 = ParseIpv6(s); v6 && FormatIpv6(*v6) == s) {
+    char buf[64];
+    std::optional<Ip128> v6 = ParseIpv6(s);
+    if (v6 && std::string_view(buf, FormatIpv6To(*v6, buf)) == s) {
       out->push_back(static_cast<char>(KeyKind::kIpv6));
       AppendU64(v6->hi, out);
       AppendU64(v6->lo, out);
@@ -283,21 +308,31 @@ void AppendStringKey(std::string_view s, std::string* out) {
     }
   }
   if (s.size() >= 8 && s.size() % 2 == 0) {
-    bool lower = true, upper = true, has_letter = false;
-    for (char c : s) {
-      bool digit = c >= '0' && c <= '9';
-      bool lo = c >= 'a' && c <= 'f';
-      bool up = c >= 'A' && c <= 'F';
-      has_letter |= lo || up;
-      lower &= digit || lo;
-      upper &= digit || up;
-      if (!lower && !upper) break;
+    // kHexClass bits: 1 = [0-9a-f], 2 = [0-9A-F], 4 = a letter.
+    static constexpr auto kHexClass = [] {
+      std::array<uint8_t, 256> t{};
+      for (int c = '0'; c <= '9'; ++c) t[c] = 3;
+      for (int c = 'a'; c <= 'f'; ++c) t[c] = 1 | 4;
+      for (int c = 'A'; c <= 'F'; ++c) t[c] = 2 | 4;
+      return t;
+    }();
+    unsigned all = 3, letters = 0;
+    for (char ch : s) {
+      uint8_t cls = kHexClass[static_cast<unsigned char>(ch)];
+      all &= cls;
+      letters |= cls;
+      if ((all & 3) == 0) break;
     }
+    bool lower = (all & 1) != 0;
+    bool upper = (all & 2) != 0 && (letters & 4) != 0;
     // All-digit strings are "lower"; an upper form needs a letter so the two never overlap.
-    if (lower || (upper && has_letter)) {
-      out->push_back(static_cast<char>(lower ? KeyKind::kHexLower : KeyKind::kHexUpper));
+    if (lower || upper) {
+      size_t pos = out->size();
+      out->resize(pos + 1 + s.size() / 2);
+      char* d = out->data() + pos;
+      *d++ = static_cast<char>(lower ? KeyKind::kHexLower : KeyKind::kHexUpper);
       for (size_t k = 0; k < s.size(); k += 2) {
-        out->push_back(static_cast<char>(HexDigit(s[k]) * 16 + HexDigit(s[k + 1])));
+        *d++ = static_cast<char>(HexDigit(s[k]) * 16 + HexDigit(s[k + 1]));
       }
       return;
     }
