@@ -88,7 +88,7 @@ Status ValidateSlug(std::string_view what, std::string_view value) {
   return Status::Ok();
 }
 
-Result<std::string> RandomUuid() {
+Result<std::string> GenerateUuid() {
   unsigned char b[16];
   RETURN_IF_ERROR(RandomBytes(b, sizeof b));
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // RFC 4122 section 4.4: version 4
@@ -288,7 +288,7 @@ Result<storage::Collection> CreateCollection(storage::Store& store, const Collec
   }
   RETURN_IF_ERROR(root.status());
   storage::Collection c;
-  ASSIGN_OR_RETURN(c.id, RandomUuid());
+  ASSIGN_OR_RETURN(c.id, GenerateUuid());
   c.api_root = spec.api_root;
   c.title = spec.title;
   c.description = spec.description;

@@ -43,7 +43,7 @@ Status ValidatePassword(std::string_view password);
 Status ValidateSlug(std::string_view what, std::string_view value);
 
 // A random (version 4) UUID in lowercase 8-4-4-4-12 form. kInternal if the OS has no randomness.
-Result<std::string> RandomUuid();
+Result<std::string> GenerateUuid();
 // A random password of 24 characters from a 62-letter alphabet (about 143 bits).
 Result<std::string> GeneratePassword();
 

@@ -54,10 +54,10 @@ TEST(ValidatePassword, EnforcesLengthAndNoControlCharacters) {
   EXPECT_FALSE(ValidatePassword(std::string(auth::kMaxPasswordBytes + 1, 'x')).ok());
 }
 
-TEST(RandomUuid, IsVersion4AndUnique) {
+TEST(GenerateUuid, IsVersion4AndUnique) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
-    Result<std::string> u = RandomUuid();
+    Result<std::string> u = GenerateUuid();
     ASSERT_TRUE(u.ok());
     ASSERT_EQ(u->size(), 36u);
     EXPECT_EQ((*u)[14], '4');
