@@ -179,8 +179,12 @@ class Hub:
             raise HubError("no API key in output: " + proc.stdout + proc.stderr)
         return m.group(1)
 
-    def create_collection(self, title):
-        proc = self.cli("collection", "create", "--title", title, "--data", self.data_dir)
+    def create_collection(self, title, no_grants=False):
+        """liaison collection create; with no_grants only admins may use the collection."""
+        args = ["collection", "create", "--title", title, "--data", self.data_dir]
+        if no_grants:
+            args.append("--no-grants")
+        proc = self.cli(*args)
         m = re.search(r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
                       proc.stdout)
         if not m:

@@ -22,7 +22,7 @@ class AuthTest(HubTestCase):
     @classmethod
     def prepare_hub(cls, hub):
         # A collection with no grants: only admins may know it exists.
-        cls.secret = hub.create_collection("Secret E2E collection")
+        cls.secret = hub.create_collection("Secret E2E collection", no_grants=True)
         cls.pub_key = hub.create_apikey("pub")
         cls.reader_key = hub.create_apikey("reader")
         cls.revoked_key = hub.create_apikey("pub")
