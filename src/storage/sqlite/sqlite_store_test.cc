@@ -1,14 +1,18 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include "storage/store_conformance.h"
 #include "storage/store_wrapper.h"
@@ -245,6 +249,72 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileKeepDateAddedIncreasing) {
     q.added_after = previous;
   }
   EXPECT_EQ(ids.size(), 200u);
+}
+
+TEST_F(SqliteStoreTest, AcknowledgedWritesSurviveKill9) {
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok());
+    Populate(**store);
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child writes batches forever and reports each one acknowledged; the parent kills it.
+    close(fds[0]);
+    auto store = SqliteStore::Open(path_);
+    if (!store.ok()) _exit(2);
+    for (int batch = 0;; ++batch) {
+      AddObjectsRequest req;
+      req.collection_id = "c1";
+      for (int i = 0; i < 10; ++i) {
+        NewObject o;
+        o.id = "indicator--" + std::to_string(batch * 10 + i);
+        o.type = "indicator";
+        o.spec_version = "2.1";
+        o.version = kT0;
+        o.json = "{\"id\":\"" + o.id + "\"}";
+        req.objects.push_back(o);
+      }
+      req.status.id = "status-" + std::to_string(batch);
+      req.status.api_root = "api1";
+      if (!(*store)->AddObjects(req, kT0).ok()) _exit(3);
+      if (write(fds[1], &batch, sizeof(batch)) != sizeof(batch)) _exit(4);
+    }
+  }
+  close(fds[1]);
+  int acknowledged = -1;
+  int batch = 0;
+  while (acknowledged < 30 && read(fds[0], &batch, sizeof(batch)) == sizeof(batch)) {
+    acknowledged = batch;
+  }
+  kill(child, SIGKILL);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  // Drain acknowledgements written before the kill.
+  while (read(fds[0], &batch, sizeof(batch)) == sizeof(batch)) acknowledged = batch;
+  close(fds[0]);
+  ASSERT_GE(acknowledged, 30);
+
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto count = (*store)->CountObjects("c1");
+  ASSERT_TRUE(count.ok());
+  EXPECT_GE(*count, (acknowledged + 1) * 10);
+  EXPECT_EQ(*count % 10, 0);  // whole batches only
+  for (int b = 0; b <= acknowledged; ++b) {
+    auto status = (*store)->GetStatus("api1", "status-" + std::to_string(b));
+    ASSERT_TRUE(status.ok()) << "batch " << b << ": " << status.status().ToString();
+    EXPECT_EQ(status->success_count, 10);
+  }
+  ObjectQuery q;
+  q.collection_id = "c1";
+  q.ids = {"indicator--" + std::to_string(acknowledged * 10 + 9)};
+  auto page = (*store)->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->objects.size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, ConcurrentOpensOfANewFileBothSucceed) {
