@@ -586,12 +586,9 @@ Result<HttpResult> TaxiiClient::Call(std::string_view method, std::string_view u
   return Status(CodeForHttpStatus(r.status), msg);
 }
 
-Result<DiscoveryInfo> TaxiiClient::Discovery() {
-  urls::url_view u = urls::parse_uri(state_->url).value();
-  std::string path = std::string(u.encoded_path());
-  std::string target = path.size() >= 8 && path.ends_with("/taxii2/") ? path : "/taxii2/";
-  ASSIGN_OR_RETURN(HttpResult r, Call("GET", target, {}));
-  ASSIGN_OR_RETURN(json::object o, ParseJsonObject(r, "discovery"));
+namespace {
+
+Result<DiscoveryInfo> DiscoveryFromJson(const json::object& o) {
   DiscoveryInfo d;
   d.title = GetString(o, "title");
   if (d.title.empty()) {
@@ -606,9 +603,7 @@ Result<DiscoveryInfo> TaxiiClient::Discovery() {
   return d;
 }
 
-Result<ApiRootInfo> TaxiiClient::GetApiRoot(std::string_view api_root_url) {
-  ASSIGN_OR_RETURN(HttpResult r, Call("GET", JoinUrl(api_root_url, ""), {}));
-  ASSIGN_OR_RETURN(json::object o, ParseJsonObject(r, "API root"));
+Result<ApiRootInfo> ApiRootFromJson(const json::object& o) {
   ApiRootInfo a;
   a.title = GetString(o, "title");
   a.description = GetString(o, "description");
@@ -620,6 +615,53 @@ Result<ApiRootInfo> TaxiiClient::GetApiRoot(std::string_view api_root_url) {
         "title or max_content_length)");
   }
   return a;
+}
+
+}  // namespace
+
+Result<DiscoveryInfo> TaxiiClient::Discovery() {
+  urls::url_view u = urls::parse_uri(state_->url).value();
+  std::string path = std::string(u.encoded_path());
+  std::string target = path.size() >= 8 && path.ends_with("/taxii2/") ? path : "/taxii2/";
+  ASSIGN_OR_RETURN(HttpResult r, Call("GET", target, {}));
+  ASSIGN_OR_RETURN(json::object o, ParseJsonObject(r, "discovery"));
+  return DiscoveryFromJson(o);
+}
+
+Result<ApiRootInfo> TaxiiClient::GetApiRoot(std::string_view api_root_url) {
+  ASSIGN_OR_RETURN(HttpResult r, Call("GET", JoinUrl(api_root_url, ""), {}));
+  ASSIGN_OR_RETURN(json::object o, ParseJsonObject(r, "API root"));
+  return ApiRootFromJson(o);
+}
+
+Result<TaxiiClient::ResolvedApiRoot> TaxiiClient::ResolveApiRoot(std::string_view url) {
+  ASSIGN_OR_RETURN(std::string absolute, Resolve(JoinUrl(url, "")));
+  ASSIGN_OR_RETURN(HttpResult r, Call("GET", absolute, {}));
+  ASSIGN_OR_RETURN(json::object o, ParseJsonObject(r, "API root or discovery"));
+  // TAXII 2.1 sections 4.1.1 and 4.2.1: discovery has api_roots/default, an API root has
+  // versions and max_content_length.
+  if (o.contains("max_content_length") || o.contains("versions")) {
+    ASSIGN_OR_RETURN(ApiRootInfo info, ApiRootFromJson(o));
+    return ResolvedApiRoot{absolute, std::move(info)};
+  }
+  if (!o.contains("api_roots") && !o.contains("default")) {
+    return InvalidArgumentError(absolute + " is neither a TAXII API root nor a discovery resource");
+  }
+  ASSIGN_OR_RETURN(DiscoveryInfo d, DiscoveryFromJson(o));
+  std::string root = d.default_api_root;
+  if (root.empty()) {
+    if (d.api_roots.size() != 1) {
+      std::string list;
+      for (const std::string& a : d.api_roots) list += (list.empty() ? "" : ", ") + a;
+      return InvalidArgumentError(
+          absolute + " names no default API root" +
+          (list.empty() ? std::string(" and no API roots") : "; give one of: " + list));
+    }
+    root = d.api_roots.front();
+  }
+  ASSIGN_OR_RETURN(std::string root_url, Resolve(JoinUrl(root, "")));
+  ASSIGN_OR_RETURN(ApiRootInfo info, GetApiRoot(root_url));
+  return ResolvedApiRoot{root_url, std::move(info)};
 }
 
 Result<std::vector<CollectionInfo>> TaxiiClient::GetCollections(std::string_view api_root_url) {

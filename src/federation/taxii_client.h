@@ -165,6 +165,16 @@ class TaxiiClient {
   Result<DiscoveryInfo> Discovery();
   // GET an API root resource.
   Result<ApiRootInfo> GetApiRoot(std::string_view api_root_url);
+
+  struct ResolvedApiRoot {
+    std::string url;  // absolute, ending in '/'
+    ApiRootInfo info;
+  };
+  // For a URL a user typed: GETs `url`; an API root resource is used as it is, a discovery
+  // resource leads to its default API root (or its only one). kInvalidArgument when the resource
+  // is neither, or when discovery names no default and several API roots (the message lists
+  // them); HTTP and transport errors as above.
+  Result<ResolvedApiRoot> ResolveApiRoot(std::string_view url);
   // GET {api_root}/collections/. An API root with no collections yields an empty vector.
   Result<std::vector<CollectionInfo>> GetCollections(std::string_view api_root_url);
   // POST {api_root}/collections/{id}/objects/ with `envelope_json` (a TAXII envelope; sent as is).

@@ -437,6 +437,51 @@ TEST(TaxiiClient, ResolveStaysOnTheSameServer) {
   EXPECT_FALSE(client->Resolve("http://example.org:8080/api/").ok());
 }
 
+TEST(TaxiiClient, ResolveApiRootFollowsDiscoveryDefault) {
+  FakeServer server([](const Req& req) {
+    if (req.target() == "/taxii2/") {
+      return Json(200, R"({"title":"T","default":"/api1/","api_roots":["/api1/","/api2/"]})");
+    }
+    if (req.target() == "/api1/") return Json(200, kApiRoot);
+    return Json(404, R"({"title":"Not found"})");
+  });
+  auto client = MakeClient(server.base() + "/taxii2/");
+  ASSERT_NE(client, nullptr);
+  Result<TaxiiClient::ResolvedApiRoot> r = client->ResolveApiRoot(client->url());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->url, server.base() + "/api1/");
+  EXPECT_EQ(r->info.max_content_length, 1048576);
+  // An API root URL is used as it is (and a missing trailing slash is added).
+  r = client->ResolveApiRoot(server.base() + "/api1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->url, server.base() + "/api1/");
+}
+
+TEST(TaxiiClient, ResolveApiRootNeedsADefaultOrASingleRoot) {
+  FakeServer server([](const Req& req) {
+    if (req.target() == "/one/taxii2/") {
+      return Json(200, R"({"title":"T","api_roots":["/api1/"]})");
+    }
+    if (req.target() == "/two/taxii2/") {
+      return Json(200, R"({"title":"T","api_roots":["/api1/","/api2/"]})");
+    }
+    if (req.target() == "/api1/") return Json(200, kApiRoot);
+    return Json(200, R"({"hello":"world"})");
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<TaxiiClient::ResolvedApiRoot> r = client->ResolveApiRoot("/one/taxii2/");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->url, server.base() + "/api1/");
+  r = client->ResolveApiRoot("/two/taxii2/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("/api1/, /api2/"), std::string::npos) << r.status().message();
+  r = client->ResolveApiRoot("/other/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("neither"), std::string::npos) << r.status().message();
+}
+
 TEST(JoinUrl, AddsExactlyOneSlash) {
   EXPECT_EQ(JoinUrl("/api", "collections/"), "/api/collections/");
   EXPECT_EQ(JoinUrl("/api/", "/collections/"), "/api/collections/");
