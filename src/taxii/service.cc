@@ -232,6 +232,12 @@ std::string EncodeSegment(std::string_view s) {
   return out;
 }
 
+// A store lookup keyed by a path segment failed because no such resource exists: kNotFound, or
+// kInvalidArgument for a key the backend finds malformed (which cannot name a resource either).
+bool IsNoSuchKey(const Status& s) {
+  return s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument;
+}
+
 Response JsonResponse(int status, std::string body) {
   Response r;
   r.status = status;
@@ -391,9 +397,8 @@ class Handler {
 
   Result<storage::ApiRoot> GetRoot(const std::string& name) {
     Result<storage::ApiRoot> root = store_.GetApiRoot(name);
-    if (!root.ok() && root.status().code() == StatusCode::kNotFound) {
+    if (!root.ok() && IsNoSuchKey(root.status()))
       return NotFoundError("no API root " + Quote(name));
-    }
     return root;
   }
 
@@ -414,9 +419,7 @@ class Handler {
     ASSIGN_OR_RETURN(r.root, GetRoot(path.api_root));
     Result<storage::Collection> c = store_.GetCollection(path.api_root, path.collection);
     if (!c.ok()) {
-      if (c.status().code() == StatusCode::kNotFound) {
-        return CollectionNotFound(path.collection, path.api_root);
-      }
+      if (IsNoSuchKey(c.status())) return CollectionNotFound(path.collection, path.api_root);
       return c.status();
     }
     r.collection = std::move(c).value();
@@ -495,7 +498,7 @@ class Handler {
     if (!LooksLikeUuid(path.status_id)) return not_found;
     Result<storage::StatusResource> status = store_.GetStatus(root.name, path.status_id);
     if (!status.ok()) {
-      if (status.status().code() == StatusCode::kNotFound) return not_found;
+      if (IsNoSuchKey(status.status())) return not_found;
       return status.status();
     }
     if (!principal().is_admin() &&
@@ -845,9 +848,7 @@ Result<int64_t> Service::MaxContentLength(const std::string& target) const {
   }
   Result<storage::ApiRoot> root = store_.GetApiRoot((*segments)[0]);
   if (!root.ok()) {
-    if (root.status().code() == StatusCode::kNotFound) {
-      return NotFoundError("no API root " + Quote((*segments)[0]));
-    }
+    if (IsNoSuchKey(root.status())) return NotFoundError("no API root " + Quote((*segments)[0]));
     return root.status();
   }
   return root->max_content_length;
@@ -859,7 +860,7 @@ bool Service::OwnsPath(const std::string& target) const {
   if ((*segments)[0] == "taxii2") return true;
   Result<storage::ApiRoot> root = store_.GetApiRoot((*segments)[0]);
   // A store failure is not "no such root": let Handle report it.
-  return root.ok() || root.status().code() != StatusCode::kNotFound;
+  return root.ok() || !IsNoSuchKey(root.status());
 }
 
 }  // namespace liaison::taxii
