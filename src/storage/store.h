@@ -43,6 +43,8 @@
 //    is its date_added. Adding one whose json is byte-identical to a version of the same id
 //    already stored without a version is a duplicate (no-op success); different bytes add a
 //    version.
+//  - Object queries: a filter list with more than 4096 values (storage::kMaxQueryValues) is
+//    kInvalidArgument.
 //  - QueryObjects: limit 0 returns no objects, with `more` telling whether any match.
 //  - QueryVersions: results in date_added order (the paging order), which for most objects is
 //    also version order. An id with no versions gives an empty page (not kNotFound).

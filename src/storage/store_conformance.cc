@@ -935,6 +935,19 @@ TEST_P(StoreConformance, FiltersByIdTypeSpecVersionAndCombinations) {
   EXPECT_FALSE(page->more);
 }
 
+TEST_P(StoreConformance, TooManyFilterValuesIsInvalidArgument) {
+  SETUP_COLLECTIONS();
+  ObjectQuery q = Query();
+  for (size_t i = 0; i <= kMaxQueryValues; ++i) q.ids.push_back(Id("indicator", int(i)));
+  EXPECT_CODE(store_->QueryObjects(q), StatusCode::kInvalidArgument);
+  q.ids.pop_back();
+  EXPECT_OK(store_->QueryObjects(q));
+  ObjectQuery v = Query();
+  for (size_t i = 0; i <= kMaxQueryValues; ++i) v.versions.push_back(kT0 + int64_t(i));
+  EXPECT_CODE(store_->QueryVersions(v, Id("indicator", 1)), StatusCode::kInvalidArgument);
+  EXPECT_CODE(store_->DeleteObject(v, Id("indicator", 1)), StatusCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, QueryUnknownCollectionIsNotFound) {
   SETUP_COLLECTIONS();
   EXPECT_CODE(store_->QueryObjects(Query("nope")), StatusCode::kNotFound);

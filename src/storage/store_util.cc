@@ -22,6 +22,20 @@ Status ValidateAddObjectsRequest(const AddObjectsRequest& request) {
   return Status::Ok();
 }
 
+Status ValidateObjectQuery(const ObjectQuery& query) {
+  auto check = [](size_t n, const char* what) {
+    if (n <= kMaxQueryValues) return Status::Ok();
+    return InvalidArgumentError(std::string("too many ") + what + " values in one query (" +
+                                std::to_string(n) + "; at most " + std::to_string(kMaxQueryValues) +
+                                ")");
+  };
+  RETURN_IF_ERROR(check(query.ids.size(), "match[id]"));
+  RETURN_IF_ERROR(check(query.types.size(), "match[type]"));
+  RETURN_IF_ERROR(check(query.spec_versions.size(), "match[spec_version]"));
+  RETURN_IF_ERROR(check(query.versions.size() + query.version_selectors.size(), "match[version]"));
+  return Status::Ok();
+}
+
 void FinishStatusCounts(StatusResource& status) {
   status.success_count = static_cast<int64_t>(status.successes.size());
   status.failure_count = static_cast<int64_t>(status.failures.size());

@@ -7,6 +7,7 @@
 //
 // Thread-safe: all functions here are pure.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,13 @@ std::string FormatVersionText(int64_t micros);
 // Checks the parts of an AddObjectsRequest a backend relies on: every object has a non-empty id,
 // type, spec_version and json. kInvalidArgument naming the first bad object.
 Status ValidateAddObjectsRequest(const AddObjectsRequest& request);
+
+// The most values one filter list of an ObjectQuery may hold (ids, types, spec_versions,
+// versions). Backends build one SQL parameter per value.
+inline constexpr size_t kMaxQueryValues = 4096;
+
+// kInvalidArgument when a filter list of `query` holds more than kMaxQueryValues values.
+Status ValidateObjectQuery(const ObjectQuery& query);
 
 // Fills the counters of a status from its lists: success/failure/pending counts, total_count at
 // least their sum, and status "pending" when pendings remain, else "complete".

@@ -376,6 +376,7 @@ StoredObject MemoryStore::Project(const StoredObject& object, bool metadata_only
 }
 
 Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& query) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   MutexLock lock(&mu_);
   CollectionState* c = FindCollection(query.collection_id);
   if (c == nullptr) return UnknownCollection(query.collection_id);
@@ -396,6 +397,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& query) {
 }
 
 Result<ObjectPage> MemoryStore::QueryVersions(const ObjectQuery& query, const std::string& id) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   MutexLock lock(&mu_);
   CollectionState* c = FindCollection(query.collection_id);
   if (c == nullptr) return UnknownCollection(query.collection_id);
@@ -423,6 +425,7 @@ Result<ObjectPage> MemoryStore::QueryVersions(const ObjectQuery& query, const st
 }
 
 Result<int64_t> MemoryStore::DeleteObject(const ObjectQuery& query, const std::string& id) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   MutexLock lock(&mu_);
   CollectionState* c = FindCollection(query.collection_id);
   if (c == nullptr) return UnknownCollection(query.collection_id);

@@ -159,7 +159,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   } else {
     // A new file gets 8 KiB pages (STIX objects are often 0.5-2 KB; fewer overflow pages). The
     // pragma is a no-op on an existing database.
-    RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192;", "configuring database '" + path + "'"));
+    // journal_size_limit: the WAL file is truncated back to 64 MiB after a checkpoint that
+    // emptied it, so a burst of writes does not leave a huge file behind.
+    RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864;",
+                            "configuring database '" + path + "'"));
     ASSIGN_OR_RETURN(Statement wal, c->Prepare("PRAGMA journal_mode = WAL"));
     ASSIGN_OR_RETURN(bool row, wal.Step());
     std::string mode = row ? wal.Text(0) : "";

@@ -892,6 +892,7 @@ ObjectPage FinishPage(std::vector<StoredObject> rows, size_t limit) {
 }  // namespace
 
 Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& query) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   return Read<ObjectPage>("querying objects", [&](Connection& c) -> Result<ObjectPage> {
     ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
     int64_t fetch = FetchLimit(query.limit);
@@ -925,6 +926,7 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& query) {
 }
 
 Result<ObjectPage> SqliteStore::QueryVersions(const ObjectQuery& query, const std::string& id) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   return Read<ObjectPage>("querying object versions", [&](Connection& c) -> Result<ObjectPage> {
     ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
     SqlBuilder b;
@@ -950,6 +952,7 @@ Result<ObjectPage> SqliteStore::QueryVersions(const ObjectQuery& query, const st
 }
 
 Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& query, const std::string& id) {
+  RETURN_IF_ERROR(ValidateObjectQuery(query));
   return Write<int64_t>("deleting an object", [&](Connection& c) -> Result<int64_t> {
     ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
     // Select first, then delete: "first"/"last" are judged before the deletion.
