@@ -12,6 +12,7 @@
 
 #include "stix/json_codec.h"
 #include "storage/memory/memory_store.h"
+#include "storage/store_wrapper.h"
 
 namespace liaison::taxii {
 namespace {
@@ -878,13 +879,102 @@ TEST_F(TaxiiServiceTest, ErrorMessagesCarryOnlyPrintableText) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   const std::string path_message = r.status().message();
-  EXPECT_NE(path_message.find("'?" "?('"), std::string::npos) << path_message;
+  EXPECT_NE(path_message.find("'?"
+                              "?('"),
+            std::string::npos)
+      << path_message;
   for (char c : path_message) EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << path_message;
 
   r = Get(ObjectsPath(), reader_, {{"match[type]", "\x01\xff"}});
   ASSERT_FALSE(r.ok());
   const std::string filter_message = r.status().message();
   for (char c : filter_message) EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << filter_message;
+}
+
+// A store that fails on demand (storage/store_wrapper.h).
+class FaultyStore : public storage::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  Result<storage::ObjectPage> QueryObjects(const storage::ObjectQuery& q) override {
+    if (fail_queries) return UnavailableError("injected: database busy");
+    return StoreWrapper::QueryObjects(q);
+  }
+  Result<std::vector<storage::Grant>> ListGrants(const std::string& collection) override {
+    if (fail_grants) return UnavailableError("injected: grants unavailable");
+    return StoreWrapper::ListGrants(collection);
+  }
+  Result<storage::AddObjectsResult> AddObjects(const storage::AddObjectsRequest& r,
+                                               int64_t now) override {
+    status_ids.push_back(r.status.id);
+    if (status_id_collisions > 0) {
+      --status_id_collisions;
+      return AlreadyExistsError("injected: status id taken");
+    }
+    if (fail_adds) return UnavailableError("injected: disk full");
+    return StoreWrapper::AddObjects(r, now);
+  }
+  bool fail_queries = false;
+  bool fail_grants = false;
+  bool fail_adds = false;
+  int status_id_collisions = 0;
+  std::vector<std::string> status_ids;
+};
+
+TEST_F(TaxiiServiceTest, StoreFailuresPassThroughAndCommitNothing) {
+  FaultyStore faulty(*store_);
+  Service service(faulty, clock_, ServiceOptions{});
+  Request get = Make("GET", ObjectsPath(), reader_);
+
+  faulty.fail_queries = true;
+  EXPECT_EQ(service.Handle(get).status().code(), StatusCode::kUnavailable);
+  faulty.fail_queries = false;
+
+  // A grant lookup that fails is an outage (503), not "no such collection" (404).
+  faulty.fail_grants = true;
+  EXPECT_EQ(service.Handle(get).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service.Handle(Make("GET", "/api/collections/", reader_)).status().code(),
+            StatusCode::kUnavailable);
+  faulty.fail_grants = false;
+
+  faulty.fail_adds = true;
+  Request post = Make("POST", ObjectsPath(), publisher_);
+  post.content_type = "application/taxii+json;version=2.1";
+  post.body = Envelope({Indicator(1)});
+  EXPECT_EQ(service.Handle(post).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->CountObjects(kDefault).value_or(-1), 0);
+  ASSERT_EQ(faulty.status_ids.size(), 1u);
+  EXPECT_EQ(Get("/api/status/" + faulty.status_ids[0] + "/", admin_).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(TaxiiServiceTest, StatusIdCollisionIsRetriedWithAFreshId) {
+  FaultyStore faulty(*store_);
+  faulty.status_id_collisions = 2;
+  Service service(faulty, clock_, ServiceOptions{});
+  Request post = Make("POST", ObjectsPath(), publisher_);
+  post.content_type = "application/taxii+json;version=2.1";
+  post.body = Envelope({Indicator(1)});
+  Result<Response> r = service.Handle(post);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 202);
+  ASSERT_EQ(faulty.status_ids.size(), 3u);
+  EXPECT_NE(faulty.status_ids[0], faulty.status_ids[1]);
+  EXPECT_NE(faulty.status_ids[1], faulty.status_ids[2]);
+  EXPECT_EQ(Str(ParseBody(r->body).root(), "id"), faulty.status_ids[2]);
+}
+
+TEST_F(TaxiiServiceTest, StatusIdsAreRandomUuids) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    Result<Response> r = Post(ObjectsPath(), publisher_, Envelope({Indicator(i)}));
+    ASSERT_TRUE(r.ok());
+    const std::string id = Str(ParseBody(r->body).root(), "id");
+    ASSERT_EQ(id.size(), 36u) << id;
+    EXPECT_EQ(id[14], '4') << id;                                          // version 4
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 20u);
 }
 
 TEST_F(TaxiiServiceTest, OwnsPath) {
