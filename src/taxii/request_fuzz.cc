@@ -42,8 +42,8 @@ struct Fixture {
     g.can_read = true;
     g.can_write = true;
     (void)store->PutGrant(g);
-    service = std::make_unique<liaison::taxii::Service>(*store, clock,
-                                                        liaison::taxii::ServiceOptions{});
+    service =
+        std::make_unique<liaison::taxii::Service>(*store, clock, liaison::taxii::ServiceOptions{});
     principal.user = "pub";
     principal.role = liaison::storage::Role::kPublisher;
     principal.authenticated = true;
@@ -98,8 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)fixture->service->OwnsPath(r.target);
   (void)fixture->service->MaxContentLength(r.target);
   liaison::Result<liaison::taxii::Response> response = fixture->service->Handle(r);
-  if (response.ok() && response->status == 200 && r.method == "GET" &&
-      response->body.empty()) {
+  if (response.ok() && response->status == 200 && r.method == "GET" && response->body.empty()) {
     __builtin_trap();  // every successful GET has a JSON body
   }
   return 0;
