@@ -9,11 +9,11 @@
 namespace liaison::policy {
 
 struct Principal {
-  std::string user;                          // user name; empty when anonymous
+  std::string user;  // user name; empty when anonymous
   storage::Role role = storage::Role::kReader;
   bool authenticated = false;
-  std::string method;                        // "basic" | "api-key" | "" (anonymous)
-  std::string api_key_id;                    // when method == "api-key"
+  std::string method;      // "basic" | "api-key" | "" (anonymous)
+  std::string api_key_id;  // when method == "api-key"
 
   bool is_admin() const { return authenticated && role == storage::Role::kAdmin; }
 };
