@@ -423,7 +423,14 @@ class Handler {
       return c.status();
     }
     r.collection = std::move(c).value();
-    ASSIGN_OR_RETURN(r.access, policy::GetCollectionAccess(store_, principal(), r.collection.id));
+    Result<policy::CollectionAccess> access =
+        policy::GetCollectionAccess(store_, principal(), r.collection.id);
+    if (!access.ok()) {
+      // kNotFound: deleted since it was looked up.
+      if (IsNoSuchKey(access.status())) return CollectionNotFound(path.collection, path.api_root);
+      return access.status();
+    }
+    r.access = *access;
     if (!r.access.visible()) return CollectionNotFound(path.collection, path.api_root);
     return r;
   }
@@ -517,15 +524,20 @@ class Handler {
     w.BeginObject();
     bool any = false;
     for (const storage::Collection& c : all) {
-      ASSIGN_OR_RETURN(policy::CollectionAccess access,
-                       policy::GetCollectionAccess(store_, principal(), c.id));
-      if (!access.visible()) continue;
+      Result<policy::CollectionAccess> access =
+          policy::GetCollectionAccess(store_, principal(), c.id);
+      if (!access.ok()) {
+        // Deleted since it was listed: leave it out.
+        if (access.status().code() == StatusCode::kNotFound) continue;
+        return access.status();
+      }
+      if (!access->visible()) continue;
       if (!any) {
         w.Key("collections");
         w.BeginArray();
         any = true;
       }
-      WriteCollection(w, c, access);
+      WriteCollection(w, c, *access);
     }
     if (any) w.EndArray();
     w.EndObject();  // {} when none (5.1.1: the key is omitted)
