@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_connection.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace liaison::storage::sqlite {
@@ -163,9 +165,22 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
     // emptied it, so a burst of writes does not leave a huge file behind.
     RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864;",
                             "configuring database '" + path + "'"));
-    ASSIGN_OR_RETURN(Statement wal, c->Prepare("PRAGMA journal_mode = WAL"));
-    ASSIGN_OR_RETURN(bool row, wal.Step());
-    std::string mode = row ? wal.Text(0) : "";
+    // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+    // (without the busy handler) when another connection is doing the same: retry until the
+    // busy timeout.
+    std::string mode;
+    for (int waited_ms = 0;; waited_ms += 5) {
+      ASSIGN_OR_RETURN(Statement wal, c->Prepare("PRAGMA journal_mode = WAL"));
+      Result<bool> row = wal.Step();
+      if (row.ok()) {
+        mode = *row ? wal.Text(0) : "";
+        break;
+      }
+      if (row.status().code() != StatusCode::kUnavailable || waited_ms >= options.busy_timeout_ms) {
+        return row.status().WithContext("enabling write-ahead logging on '" + path + "'");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     if (mode != "wal") {
       return FailedPreconditionError("database '" + path +
                                      "' cannot use write-ahead logging (journal mode '" + mode +
