@@ -91,7 +91,7 @@ struct BenchStore {
     return store->CreateApiRoot(root).ok() && store->CreateCollection(c).ok();
   }
 
-  Status AddBatch(bool with_status) {
+  AddObjectsRequest MakeBatch(bool with_status) {
     AddObjectsRequest req;
     req.collection_id = "c1";
     for (int i = 0; i < kBatch; ++i) req.objects.push_back(MakeObject(rng, next++));
@@ -100,6 +100,10 @@ struct BenchStore {
       req.status.api_root = "api1";
       req.status.total_count = kBatch;
     }
+    return req;
+  }
+
+  Status Add(const AddObjectsRequest& req) {
     now += 1000;
     auto r = store->AddObjects(req, now);
     if (!r.ok()) return r.status();
@@ -125,7 +129,7 @@ BenchStore* Populated(int size) {
     slot = std::make_unique<BenchStore>();
     if (!slot->Init()) return nullptr;
     while (static_cast<int>(slot->ids.size()) < size) {
-      if (!slot->AddBatch(/*with_status=*/false).ok()) return nullptr;
+      if (!slot->Add(slot->MakeBatch(/*with_status=*/false)).ok()) return nullptr;
     }
   }
   return slot.get();
@@ -138,7 +142,10 @@ void BM_Sqlite_AddObjects(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    Status st = s.AddBatch(/*with_status=*/true);
+    state.PauseTiming();  // generating the objects is not the store's work
+    AddObjectsRequest req = s.MakeBatch(/*with_status=*/true);
+    state.ResumeTiming();
+    Status st = s.Add(req);
     if (!st.ok()) {
       state.SkipWithError(st.ToString().c_str());
       return;
