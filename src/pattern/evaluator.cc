@@ -432,6 +432,8 @@ class BindingSearch {
 
   bool truncated() const { return truncated_; }
 
+  static constexpr int64_t kNoWindow = -1;
+
   std::vector<Binding> Eval(const ObservationExpression& e) {
     std::vector<Binding> result;
     switch (e.kind) {
@@ -456,22 +458,34 @@ class BindingSearch {
         }
         Normalize(&result);
         break;
-      case ObservationExpression::Kind::kAnd: {
-        result = Eval(e.children[0]);
-        for (size_t i = 1; i < e.children.size() && !result.empty(); ++i) {
-          result = Join(result, Eval(e.children[i]), /*ordered=*/false);
-        }
-        break;
-      }
+      case ObservationExpression::Kind::kAnd:
       case ObservationExpression::Kind::kFollowedBy: {
+        // A WITHIN right after this node is applied while joining: the window test is monotone
+        // (a larger binding only spreads wider), so partial joins outside it are dropped early.
+        const int64_t window =
+            !e.qualifiers.empty() && e.qualifiers[0].kind == Qualifier::Kind::kWithin
+                ? e.qualifiers[0].within_us
+                : kNoWindow;
+        const bool ordered = e.kind == ObservationExpression::Kind::kFollowedBy;
         result = Eval(e.children[0]);
         for (size_t i = 1; i < e.children.size() && !result.empty(); ++i) {
-          result = Join(result, Eval(e.children[i]), /*ordered=*/true);
+          result = Join(result, Eval(e.children[i]), ordered, window);
         }
         break;
       }
     }
-    for (const Qualifier& q : e.qualifiers) result = Qualify(std::move(result), q);
+    for (size_t i = 0; i < e.qualifiers.size(); ++i) {
+      const Qualifier& q = e.qualifiers[i];
+      if (q.kind == Qualifier::Kind::kRepeats) {
+        const int64_t window =
+            i + 1 < e.qualifiers.size() && e.qualifiers[i + 1].kind == Qualifier::Kind::kWithin
+                ? e.qualifiers[i + 1].within_us
+                : kNoWindow;
+        result = Repeat(result, q.repeats, window);
+      } else {
+        result = Qualify(std::move(result), q);
+      }
+    }
     return result;
   }
 
@@ -534,8 +548,12 @@ class BindingSearch {
   // reference matcher: some choice of instants within each observation's [first, last] puts all
   // of the right side at or after all of the left side, i.e. max(first of left) <= min(last of
   // right).
+  bool Fits(const Binding& b, int64_t window) const {
+    return window == kNoWindow || MaxFirst(b) - MinLast(b) <= window;
+  }
+
   std::vector<Binding> Join(const std::vector<Binding>& left, std::vector<Binding> right,
-                            bool ordered) {
+                            bool ordered, int64_t window) {
     std::vector<Binding> out;
     if (right.empty()) return out;
     std::vector<int64_t> right_min_last;
@@ -556,7 +574,7 @@ class BindingSearch {
       for (size_t k = start; k < right.size(); ++k) {
         if (!Step()) return Finish(std::move(out));
         std::optional<Binding> u = Union(l, right[k]);
-        if (!u) continue;
+        if (!u || !Fits(*u, window)) continue;
         if (!Room(out)) return Finish(std::move(out));
         out.push_back(std::move(*u));
       }
@@ -596,7 +614,7 @@ class BindingSearch {
         return out;
       }
       case Qualifier::Kind::kRepeats:
-        return Repeat(in, q.repeats);
+        return Repeat(in, q.repeats, kNoWindow);
     }
     return out;
   }
@@ -605,11 +623,11 @@ class BindingSearch {
   // occurrences, united. Bindings may be reused when the observations' number_observed allows
   // (one observed-data seen 5 times satisfies [x] REPEATS 5 TIMES). Depth-first over the sorted
   // bindings with multiplicities, bounded by the step budget.
-  std::vector<Binding> Repeat(const std::vector<Binding>& in, int64_t n) {
+  std::vector<Binding> Repeat(const std::vector<Binding>& in, int64_t n, int64_t window) {
     std::vector<Binding> out;
     if (n == 1) return in;
     Binding acc;
-    RepeatFrom(in, 0, n, &acc, &out);
+    RepeatFrom(in, 0, n, window, &acc, &out);
     return Finish(std::move(out));
   }
 
@@ -632,8 +650,8 @@ class BindingSearch {
     return out;
   }
 
-  void RepeatFrom(const std::vector<Binding>& in, size_t from, int64_t remaining, Binding* acc,
-                  std::vector<Binding>* out) {
+  void RepeatFrom(const std::vector<Binding>& in, size_t from, int64_t remaining, int64_t window,
+                  Binding* acc, std::vector<Binding>* out) {
     if (remaining == 0) {
       if (Room(*out)) out->push_back(*acc);
       return;
@@ -645,10 +663,10 @@ class BindingSearch {
       for (int64_t t = max_times; t >= 1; --t) {
         if (!Step()) return;
         std::optional<Binding> u = Union(*acc, Scaled(in[k], t));
-        if (!u) continue;
+        if (!u || !Fits(*u, window)) continue;
         Binding saved = std::move(*acc);
         *acc = std::move(*u);
-        RepeatFrom(in, k + 1, remaining - t, acc, out);
+        RepeatFrom(in, k + 1, remaining - t, window, acc, out);
         *acc = std::move(saved);
         if (truncated_) return;
         // Fewer copies of this binding only help when other bindings can fill the rest.

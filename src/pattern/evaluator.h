@@ -20,27 +20,36 @@
 //    on each value, so it is also existential and false when the path yields no value (choice, as
 //    the reference matcher does: NOT never matches a missing property). `EXISTS p` is true when p
 //    yields a value; `NOT EXISTS p` when it does not.
-//  - Types: strings compare with strings (byte-wise, UTF-8 order), numbers with numbers (int and
-//    float mix), booleans only with = and !=, timestamp constants with string properties holding
-//    STIX timestamps (compared as instants), h''/b'' constants with string properties holding hex
-//    (case-insensitive) or base64 respectively (compared as bytes). Any other pairing is false (for
-//    both the operator and its NOT form). LIKE and MATCHES apply to strings only (LIKE: % any run,
-//    _ exactly one code point, case-sensitive; MATCHES: PCRE2, UTF mode, unanchored search).
-//    ISSUBSET/ISSUPERSET: the property must be an IPv4/IPv6 address or CIDR block of the same
-//    family as the constant.
+//  - Types: strings compare with strings (byte-wise, i.e. code point order), numbers with numbers
+//    (int and float mix), booleans only with = and !=, timestamp constants with string properties
+//    holding STIX timestamps (compared as instants, so '…:27Z' equals '…:27.000Z'), h''/b''
+//    constants with string properties as bytes (a `*_hex` property is hex-decoded, `*_bin` base64-
+//    decoded, another string is taken as its Latin-1 bytes, or hex-decoded for an h'' constant
+//    when it is all hex digits, e.g. a hash). Any other pairing is false for the operator AND for
+//    its NOT form (so `file:size != 'x'` is false: it can never be true of an integer). Choice: a
+//    property named `value` holding an IP address equals the same address written as a full-length
+//    block or in another IPv6 text form ('198.51.100.1' = '198.51.100.1/32', as the spec's
+//    examples write them). LIKE and MATCHES apply to strings only (LIKE: % any run, _ exactly one
+//    code point, case-sensitive, whole value; MATCHES: PCRE2, UTF mode, unanchored search, run
+//    over the decoded bytes of `*_bin`/`*_hex` properties). ISSUBSET/ISSUPERSET: the property must
+//    be an IPv4/IPv6 address or CIDR block of the same family as the constant. IN: equal to a
+//    member; NOT IN: comparable with a member and equal to none (NOT IN () is true).
 //  - Observation operators build "bindings" (sets of observation indices): `[E]` binds one
 //    observation where E holds; `A AND B` a binding of A with a binding of B that share no
-//    observation; `A OR B` a binding of either; `A FOLLOWEDBY B` a binding of A and one of B
-//    sharing no observation where every observation of B has first_observed >= the latest
-//    last_observed of A's (choice: inclusive, as the reference matcher does).
-//  - Qualifiers (section 9.7) restrict the bindings of the expression they follow:
-//      WITHIN n SECONDS: max(last_observed) - min(first_observed) <= n over the binding;
-//      REPEATS n TIMES: n bindings of the inner expression, pairwise sharing no observation,
-//      united;
-//        an observation with number_observed = k counts as k occurrences (k-fold repeat), so one
+//    observation (occurrence: see number_observed below); `A OR B` a binding of either;
+//    `A FOLLOWEDBY B` a binding of A and one of B sharing no occurrence, B not before A (below).
+//  - Qualifiers (section 9.7) restrict the bindings of the expression they follow, reading each
+//    observation as happening at some instant of [first_observed, last_observed] (as the OASIS
+//    reference matcher does):
+//      WITHIN n SECONDS: some window of n seconds touches every observation's interval of the
+//        binding, i.e. max(first_observed) - min(last_observed) <= n;
+//      REPEATS n TIMES: n bindings of the inner expression, pairwise sharing no occurrence,
+//        united; an observation with number_observed = k counts as k occurrences, so one
 //        observed-data with number_observed >= n satisfies REPEATS n TIMES on its own;
-//      START t1 STOP t2: every observation of the binding has first_observed >= t1 and
-//        last_observed < t2 (start inclusive, stop exclusive).
+//      START t1 STOP t2: every observation of the binding reaches into [t1, t2):
+//        first_observed < t2 and last_observed >= t1 (start inclusive, stop exclusive).
+//    FOLLOWEDBY likewise: max(first_observed of the left binding) <= min(last_observed of the
+//    right one).
 //  - The pattern matches when its root has at least one binding; MatchResult reports the first
 //    binding found (smallest indices first).
 //

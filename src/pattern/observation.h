@@ -108,7 +108,8 @@ struct Observation {
 
 struct LoadOptions {
   // The observation model. Both shapes are accepted in both versions (2.1 deprecates but still
-  // allows the embedded form); with k20, `object_refs` is ignored when `objects` is present.
+  // allows the embedded form); when an observed-data has both, the embedded `objects` are used
+  // (they are self-contained) and `object_refs` is ignored.
   StixVersion version = StixVersion::k21;
   size_t max_depth = 64;           // JSON nesting (kResourceExhausted beyond)
   size_t max_objects = 1'000'000;  // objects in one document (kResourceExhausted beyond)

@@ -22,9 +22,14 @@
 namespace liaison::pattern {
 
 struct ParseOptions {
-  // The grammar to accept. Differences honoured (2.1 section 9 vs 2.0 Part 5):
-  //  - 2.1 allows `NOT EXISTS path`; 2.0 only `EXISTS path`.
-  //  - 2.1 allows a float duration in WITHIN (WITHIN 2.5 SECONDS); 2.0 requires an integer.
+  // The grammar to accept. Differences honoured (2.1 section 9 vs 2.0 Part 5, as the OASIS
+  // validator grammars write them):
+  //  - 2.1 keywords are upper case and booleans lower case; 2.0 takes both in any case;
+  //  - 2.1 has `[NOT] EXISTS path`; 2.0 has no EXISTS;
+  //  - 2.1 START/STOP take timestamp constants t'..'; 2.0 takes plain strings (both are read in
+  //    2.0 mode, and Print writes the 2.0 form for a 2.0 pattern).
+  // Both accept comments (/* */ and //), `==` for `=` and `<>` for `!=`, and WITHIN durations
+  // with a fraction (WITHIN 2.5 SECONDS).
   StixVersion version = StixVersion::k21;
   // Inputs longer than this are rejected with kResourceExhausted.
   size_t max_length = 1 << 20;
@@ -40,9 +45,9 @@ struct ParseOptions {
 //    offset), and for literals that are malformed (bad timestamp, odd hex digits, bad base64,
 //    integer out of range, an invalid MATCHES regular expression, REPEATS 0 TIMES, ...);
 //  - kResourceExhausted when a limit of `options` is exceeded.
-// Keywords are case-sensitive upper case as the spec writes them (AND, OR, NOT, FOLLOWEDBY, LIKE,
-// MATCHES, ISSUBSET, ISSUPERSET, EXISTS, IN, START, STOP, WITHIN, SECONDS, REPEATS, TIMES);
-// booleans are `true`/`false` in any case.
+// Keywords: AND, OR, NOT, FOLLOWEDBY, LIKE, MATCHES, ISSUBSET, ISSUPERSET, EXISTS, IN, START,
+// STOP, WITHIN, SECONDS, REPEATS, TIMES (see ParseOptions for case rules). Parse is bounded: linear
+// in the input, recursion depth at most options.max_depth.
 Result<Pattern> Parse(std::string_view text, const ParseOptions& options = {});
 
 // The canonical text of `pattern`: single spaces around operators, keys quoted only when they are
