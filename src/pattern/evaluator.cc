@@ -62,6 +62,17 @@ std::optional<std::string> BytesOf(const std::string& s, std::string_view key,
   return out;
 }
 
+// Cheap test before parsing: could `s` be an IP address or CIDR block?
+bool MayBeIp(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+              c == ':' || c == '.' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Orders `value` against `constant`: <0, 0, >0, or nullopt when the two cannot be compared.
 std::optional<int> Order(const Value& value, const Constant& constant, std::string_view key) {
   switch (constant.kind) {
@@ -71,7 +82,8 @@ std::optional<int> Order(const Value& value, const Constant& constant, std::stri
       // Choice: an address `value` equals the same address written as a full-length block
       // ('198.51.100.1' = '198.51.100.1/32', as the spec's own examples write them), and IPv6
       // addresses compare in any of their text forms.
-      if (c != 0 && key == "value") {
+      if (c != 0 && key == "value" && MayBeIp(value.as_string()) &&
+          MayBeIp(constant.string_value)) {
         std::optional<IpPrefix> a = ParseIpPrefix(value.as_string());
         if (a) {
           std::optional<IpPrefix> b = ParseIpPrefix(constant.string_value);
@@ -233,12 +245,12 @@ std::optional<bool> Apply(const Comparison& c, const Value& value) {
 // ---------------------------------------------------------------------------------------------
 // Paths
 
-void Walk(const ObjectPath& path, size_t step, const Value* v, bool deref_elements,
-          const Observation& obs, std::vector<const Value*>* out) {
-  if (step == path.steps.size()) {
-    out->push_back(v);
-    return;
-  }
+// Visits every value `path` reaches from `v` (at `step`), stopping as soon as `visit` returns
+// true; returns whether it did. No allocation: the index confirms candidates through this.
+template <typename Visit>
+bool Walk(const ObjectPath& path, size_t step, const Value* v, bool deref_elements,
+          const Observation& obs, Visit& visit) {
+  if (step == path.steps.size()) return visit(*v);
   const PathStep& s = path.steps[step];
   const bool more = step + 1 < path.steps.size();
   auto deref = [&](const Value* target) -> const Value* {
@@ -249,39 +261,49 @@ void Walk(const ObjectPath& path, size_t step, const Value* v, bool deref_elemen
   switch (s.kind) {
     case PathStep::Kind::kKey: {
       const Value* child = v->Find(s.key);
-      if (child == nullptr) return;
+      if (child == nullptr) return false;
       // STIX 2.1 section 9.3: a *_ref property followed by more steps is dereferenced to the
       // object it names (in the same observation); the path continues inside that object.
       if (more && EndsWith(s.key, "_ref")) {
         child = deref(child);
-        if (child == nullptr) return;
+        if (child == nullptr) return false;
       }
-      Walk(path, step + 1, child, EndsWith(s.key, "_refs"), obs, out);
-      return;
+      return Walk(path, step + 1, child, EndsWith(s.key, "_refs"), obs, visit);
     }
     case PathStep::Kind::kIndex:
     case PathStep::Kind::kAnyIndex: {
-      if (!v->is_list()) return;
+      if (!v->is_list()) return false;
       const Value::List& list = v->as_list();
-      auto visit = [&](const Value* element) {
+      auto element_walk = [&](const Value* element) {
         // An element of a *_refs list followed by more steps names an object: dereference it.
         if (deref_elements && more) {
           element = deref(element);
-          if (element == nullptr) return;
+          if (element == nullptr) return false;
         }
-        Walk(path, step + 1, element, false, obs, out);
+        return Walk(path, step + 1, element, false, obs, visit);
       };
       if (s.kind == PathStep::Kind::kAnyIndex) {
-        for (const Value& element : list) visit(&element);
-      } else {
-        // Choice: negative indices count from the end ([-1] is the last element).
-        int64_t n = static_cast<int64_t>(list.size());
-        int64_t i = s.index < 0 ? n + s.index : s.index;
-        if (i >= 0 && i < n) visit(&list[static_cast<size_t>(i)]);
+        for (const Value& element : list) {
+          if (element_walk(&element)) return true;
+        }
+        return false;
       }
-      return;
+      // Choice: negative indices count from the end ([-1] is the last element).
+      int64_t n = static_cast<int64_t>(list.size());
+      int64_t i = s.index < 0 ? n + s.index : s.index;
+      if (i >= 0 && i < n) return element_walk(&list[static_cast<size_t>(i)]);
+      return false;
     }
   }
+  return false;
+}
+
+// True when `path` reaches at least one value from `root` for which `pred` holds.
+template <typename Pred>
+bool AnyValue(const ObjectPath& path, const Observation& obs, const ObservedObject& root,
+              Pred pred) {
+  if (path.steps.empty()) return false;
+  return Walk(path, 0, &root.value, false, obs, pred);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +316,39 @@ void CollectTypes(const ComparisonExpression& e, std::vector<std::string_view>* 
     return;
   }
   for (const auto& c : e.children) CollectTypes(c, types);
+}
+
+// True when all comparisons of `e` name one object type (stored in *type).
+bool SingleType(const ComparisonExpression& e, std::string_view* type) {
+  if (e.kind == ComparisonExpression::Kind::kComparison) {
+    std::string_view t = e.comparison.path.object_type;
+    if (type->empty()) *type = t;
+    return *type == t;
+  }
+  for (const auto& c : e.children) {
+    if (!SingleType(c, type)) return false;
+  }
+  return true;
+}
+
+// Evaluates `e` with `object` as the one object of its (single) type.
+bool EvalOnObject(const ComparisonExpression& e, const Observation& obs,
+                  const ObservedObject& object) {
+  switch (e.kind) {
+    case ComparisonExpression::Kind::kComparison:
+      return EvaluateComparison(e.comparison, obs, object);
+    case ComparisonExpression::Kind::kAnd:
+      for (const auto& c : e.children) {
+        if (!EvalOnObject(c, obs, object)) return false;
+      }
+      return true;
+    case ComparisonExpression::Kind::kOr:
+      for (const auto& c : e.children) {
+        if (EvalOnObject(c, obs, object)) return true;
+      }
+      return false;
+  }
+  return false;
 }
 
 using Assignment = std::vector<std::pair<std::string_view, const ObservedObject*>>;
@@ -364,6 +419,14 @@ bool Exists(const ComparisonExpression& e, const Observation& obs, size_t* budge
       }
       return false;
     case ComparisonExpression::Kind::kAnd: {
+      // Fast path: every comparison names the same type (the common case) -> one object must
+      // satisfy the whole expression.
+      if (std::string_view type; SingleType(e, &type)) {
+        for (const ObservedObject& o : obs.objects) {
+          if (o.type == type && EvalOnObject(e, obs, o)) return true;
+        }
+        return false;
+      }
       // Group the conjuncts whose object types connect (they must share objects); independent
       // groups are decided separately, which keeps the common cases linear.
       const size_t n = e.children.size();
@@ -692,8 +755,10 @@ std::vector<size_t> Indices(const Binding& b) {
 
 void ResolvePath(const ObjectPath& path, const Observation& observation, const ObservedObject& root,
                  std::vector<const Value*>* out) {
-  if (path.steps.empty()) return;
-  Walk(path, 0, &root.value, false, observation, out);
+  AnyValue(path, observation, root, [out](const Value& v) {
+    out->push_back(&v);
+    return false;  // keep going: every value
+  });
 }
 
 bool CompareValue(const Comparison& comparison, const Value& value) {
@@ -706,27 +771,12 @@ bool CompareValue(const Comparison& comparison, const Value& value) {
 bool EvaluateComparison(const Comparison& comparison, const Observation& observation,
                         const ObservedObject& root) {
   if (root.type != comparison.path.object_type) return false;
-  thread_local std::vector<const Value*> values;
-  // ResolvePath may recurse into EvaluateComparison only through this function's callers, never
-  // itself, so one buffer per thread is safe once its contents are consumed before returning.
-  std::vector<const Value*> local;
-  local.swap(values);
-  local.clear();
-  ResolvePath(comparison.path, observation, root, &local);
-  bool result;
   if (comparison.op == ComparisonOp::kExists) {
-    result = comparison.negated ? local.empty() : !local.empty();
-  } else {
-    result = false;
-    for (const Value* v : local) {
-      if (CompareValue(comparison, *v)) {
-        result = true;
-        break;
-      }
-    }
+    bool any = AnyValue(comparison.path, observation, root, [](const Value&) { return true; });
+    return comparison.negated ? !any : any;
   }
-  local.swap(values);
-  return result;
+  return AnyValue(comparison.path, observation, root,
+                  [&comparison](const Value& v) { return CompareValue(comparison, v); });
 }
 
 bool EvaluateComparisonExpression(const ComparisonExpression& expr,
