@@ -1,6 +1,7 @@
 #include "stix/json_codec.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -237,14 +238,15 @@ size_t SkipSpace(std::string_view s, size_t i) {
 size_t SkipString(std::string_view s, size_t i) {
   ++i;
   while (i < s.size()) {
-    const char c = s[i];
-    if (c == '\\') {
-      i += 2;
-    } else if (c == '"') {
-      return i + 1;
-    } else {
-      ++i;
-    }
+    // Most of a STIX document is string content: jump to the next quote, then look back for an
+    // odd run of backslashes (an escaped quote).
+    const void* q = std::memchr(s.data() + i, '"', s.size() - i);
+    if (q == nullptr) return s.size();
+    const size_t j = static_cast<size_t>(static_cast<const char*>(q) - s.data());
+    size_t k = j;
+    while (k > i && s[k - 1] == '\\') --k;
+    if ((j - k) % 2 == 0) return j + 1;
+    i = j + 1;
   }
   return s.size();
 }

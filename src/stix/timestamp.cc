@@ -83,7 +83,8 @@ Result<Timestamp> ParseTimestamp(std::string_view s) {
   }
   if (pos >= s.size() || s[pos] != 'Z') return Bad(s, "must end in 'Z' (UTC)");
   if (pos + 1 != s.size()) return Bad(s, "unexpected characters after 'Z'");
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
   return Timestamp{secs * 1000000 + frac_micros};
 }

@@ -1,6 +1,7 @@
 #pragma once
 
-// STIX 2.1 timestamps (section 3.2): RFC 3339, UTC, upper-case T and Z, "YYYY-MM-DDTHH:MM:SS[.s+]Z".
+// STIX 2.1 timestamps (section 3.2): RFC 3339, UTC, upper-case T and Z,
+// "YYYY-MM-DDTHH:MM:SS[.s+]Z".
 //
 // Held as microseconds since the Unix epoch, which orders versions and serves TAXII's
 // `match[version]`. (Nanoseconds in 64 bits would stop at 2262, and STIX content uses dates up to

@@ -14,10 +14,10 @@ TEST(Timestamp, ParsesWholeSecondsAndFractions) {
 }
 
 TEST(Timestamp, RejectsMalformedText) {
-  for (const char* bad :
-       {"", "2016-05-12", "2016-05-12T08:17:27", "2016-05-12T08:17:27+00:00", "2016-13-12T08:17:27Z",
-        "2016-02-30T08:17:27Z", "2016-05-12t08:17:27z", "2016-05-12T24:00:00Z",
-        "2016-05-12T08:17:60Z", "2016-05-12T08:17:27.Z", "2016-05-12T08:17:27ZZ", "0000-01-01T00:00:00Z"}) {
+  for (const char* bad : {"", "2016-05-12", "2016-05-12T08:17:27", "2016-05-12T08:17:27+00:00",
+                          "2016-13-12T08:17:27Z", "2016-02-30T08:17:27Z", "2016-05-12t08:17:27z",
+                          "2016-05-12T24:00:00Z", "2016-05-12T08:17:60Z", "2016-05-12T08:17:27.Z",
+                          "2016-05-12T08:17:27ZZ", "0000-01-01T00:00:00Z"}) {
     EXPECT_FALSE(ParseTimestamp(bad).ok()) << bad;
   }
   EXPECT_TRUE(ParseTimestamp("2016-02-29T00:00:00Z").ok());
@@ -30,8 +30,10 @@ TEST(Timestamp, FormatsRoundTrip) {
   EXPECT_EQ(FormatTimestamp(ts, 6), "2016-05-12T08:17:27.123000Z");
   EXPECT_EQ(FormatTimestamp(ts, 0), "2016-05-12T08:17:27Z");
   EXPECT_EQ(FormatTimestampShortest(ts), "2016-05-12T08:17:27.123Z");
-  EXPECT_EQ(FormatTimestampShortest(*ParseTimestamp("2016-05-12T08:17:27Z")), "2016-05-12T08:17:27Z");
-  EXPECT_EQ(FormatTimestamp(*ParseTimestamp("1969-12-31T23:59:59.9Z"), 1), "1969-12-31T23:59:59.9Z");
+  EXPECT_EQ(FormatTimestampShortest(*ParseTimestamp("2016-05-12T08:17:27Z")),
+            "2016-05-12T08:17:27Z");
+  EXPECT_EQ(FormatTimestamp(*ParseTimestamp("1969-12-31T23:59:59.9Z"), 1),
+            "1969-12-31T23:59:59.9Z");
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("9999-12-31T23:59:59Z"), 0), "9999-12-31T23:59:59Z");
 }
 

@@ -301,6 +301,7 @@ struct TypeRule {
   std::string_view section;
   std::vector<PropRule> props;
   ExtraCheck extra = nullptr;
+  std::unordered_map<std::string_view, uint8_t> index = {};  // property name -> position in props
 };
 
 struct ExtensionRule {
@@ -715,13 +716,6 @@ Status CheckValue(const PropRule& rule, JsonValue v, std::string_view path, Ctx&
       return CheckRegistryValues(v, path, ctx);
   }
   return Status::Ok();
-}
-
-const PropRule* FindRule(const std::vector<PropRule>& rules, std::string_view name) {
-  for (const PropRule& r : rules) {
-    if (r.name == name) return &r;
-  }
-  return nullptr;
 }
 
 // Checks the listed properties of `obj` (required ones present, present ones well-typed).
@@ -1515,6 +1509,13 @@ const std::unordered_map<std::string_view, TypeRule>& TypeRules() {
          Req(V("extension_types", PK::kEnumList, kExtensionTypeEnum)),
          P("extension_properties", PK::kStringList)},
         ExtensionDefinitionExtra};
+    for (auto& [type, rule] : *m) {
+      // ValidateObject tracks presence in a 64-bit mask.
+      LIAISON_CHECK(rule.props.size() < 64);
+      for (size_t k = 0; k < rule.props.size(); ++k) {
+        rule.index.emplace(rule.props[k].name, static_cast<uint8_t>(k));
+      }
+    }
     return m;
   }();
   return *rules;
@@ -1765,19 +1766,32 @@ Result<ObjectInfo> ValidateObject(JsonValue root, const ParseLimits& limits,
     }
   }
 
-  // The type's own properties.
-  if (rule != nullptr) {
-    RETURN_IF_ERROR(CheckProps(root, rule->props, "", ctx));
-  }
-  // Everything else is a custom property (section 11.1): accepted when its name is well formed.
+  // The type's own properties, and everything else as a custom property (section 11.1, accepted
+  // when its name is well formed), in one pass over the members.
+  uint64_t seen = 0;  // bit i: rule->props[i] is present (checked < 64 when the table is built)
   for (JsonValue m : root) {
     std::string_view k = m.key();
-    if (IsCommonProperty(k) || (rule != nullptr && FindRule(rule->props, k) != nullptr)) continue;
+    if (rule != nullptr) {
+      auto it = rule->index.find(k);
+      if (it != rule->index.end()) {
+        seen |= uint64_t{1} << it->second;
+        RETURN_IF_ERROR(CheckValue(rule->props[it->second], m, k, ctx));
+        continue;
+      }
+    }
+    if (IsCommonProperty(k)) continue;
     if (!IsValidPropertyName(k)) {
       std::string shown(k.substr(0, 60));
       return InvalidArgumentError(ctx.name + ": property name " + Quote(shown) +
                                   " is not valid: names are 3-250 characters of a-z, 0-9 and '_' "
                                   "(section 3.1)");
+    }
+  }
+  if (rule != nullptr) {
+    for (size_t i = 0; i < rule->props.size(); ++i) {
+      if (rule->props[i].required && (seen & (uint64_t{1} << i)) == 0) {
+        return ctx.Err(rule->props[i].name, "is required");
+      }
     }
   }
   if (rule != nullptr && rule->extra != nullptr) RETURN_IF_ERROR(rule->extra(root, ctx));
