@@ -4,6 +4,7 @@ test; assertServing() checks it still answers.
 """
 
 import json
+import os
 import socket
 import unittest
 
@@ -27,10 +28,14 @@ class BadQueryTest(HubTestCase):
         self.assertServing()
 
     def test_garbage_next(self):
-        for value in ("garbage", "A" * 10000, "\x00\x01\x02", "eyJ4IjoxfQ==", "\u00e9\u00e8",
-                      "../../etc/passwd", "{}", "null"):
+        for value in ("garbage", "\x00\x01\x02", "eyJ4IjoxfQ==", "\u00e9\u00e8",
+                      "../../etc/passwd", "{}", "null", "A" * 2000):
             r = self.q("?next=" + urlquote(value))
             self.assertTaxiiError(r, 400)
+        # A next beyond the request-target limit may be refused as such.
+        r = self.q("?next=" + "A" * 10000)
+        self.assertIn(r.status, (400, 414), r.describe())
+        self.assertTaxiiError(r, r.status)
         self.assertServing()
 
     def test_bad_timestamps(self):
@@ -120,7 +125,6 @@ class BadBodyTest(HubTestCase):
             dict(indicator(), id="malware--6f0e3c1a-1b2c-4d3e-8f40-5a6b7c8d9e0f"),
             dict(indicator(), spec_version="2.0"),
             dict(indicator(), created="not-a-time"),
-            dict(indicator(), pattern_type="stix", pattern="[this is not a pattern"),
             {"type": "relationship", "spec_version": "2.1",
              "id": "relationship--6f0e3c1a-1b2c-4d3e-8f40-5a6b7c8d9e01",
              "created": stix_time(), "modified": stix_time(), "relationship_type": "uses"},
@@ -134,6 +138,20 @@ class BadBodyTest(HubTestCase):
         for f in status.get("failures", []):
             self.assertTrue(f.get("message"), f)
         self.assertServing()
+
+    def test_invalid_stix_patterns_are_failures(self):
+        # STIX 2.1 section 4.7 / STIX Patterning: an indicator with pattern_type "stix" carries a
+        # pattern in the STIX Patterning language; one that does not parse is invalid.
+        objs = [dict(indicator(), pattern="[this is not a pattern"),
+                dict(indicator(), pattern="ipv4-addr:value = '1.2.3.4'"),
+                dict(indicator(), pattern="[ipv4-addr:value = '1.2.3.4'] AND")]
+        r = self.post_raw(json.dumps(envelope(objs)).encode())
+        self.assertEqual(r.status, 202, r.describe())
+        status = r.json()
+        self.assertEqual(status.get("success_count"), 0, status)
+        self.assertEqual(status.get("failure_count"), len(objs), status)
+        for f in status.get("failures", []):
+            self.assertIn("pattern", f.get("message", ""), f)
 
     def test_non_utf8(self):
         obj = json.dumps(envelope([indicator()])).encode()
@@ -214,6 +232,72 @@ class BadBodyTest(HubTestCase):
         data = json.dumps(envelope([indicator(description="x" * (max_len + 10))])).encode()
         r = self.post_raw(data)
         self.assertTaxiiError(r, 413)
+        self.assertServing()
+
+
+class SmallBodyLimitTest(HubTestCase):
+    """max_content_length enforced on real bodies (Content-Length and chunked), with the API
+    root's limit lowered to 1 MiB in the fixture so a test can send more than it."""
+
+    LIMIT = 1024 * 1024
+
+    @classmethod
+    def prepare_hub(cls, hub):
+        # Test fixture only: lower the API root's max_content_length in the SQLite store (there
+        # is no CLI for it). Fails loudly if the schema changes.
+        import glob
+        import sqlite3
+        dbs = glob.glob(os.path.join(hub.data_dir, "*.db"))
+        con = sqlite3.connect(dbs[0])
+        try:
+            with con:
+                n = con.execute("UPDATE api_roots SET max_content_length = ? WHERE name = 'api'",
+                                (cls.LIMIT,)).rowcount
+            if n != 1:
+                raise AssertionError("api_roots has no 'api' row")
+        finally:
+            con.close()
+
+    def test_api_root_reports_the_limit(self):
+        r = self.get(API_ROOT, user="pub")
+        self.assertEqual(r.json().get("max_content_length"), self.LIMIT, r.describe())
+
+    def test_body_just_under_the_limit_is_accepted(self):
+        obj = indicator(description="x")
+        base = len(json.dumps(envelope([obj])).encode())
+        obj["description"] = "x" * (self.LIMIT - base - 100)
+        r = self.post(self.objects_path(), json.dumps(envelope([obj])).encode())
+        self.assertEqual(r.status, 202, r.describe())
+
+    def test_body_beyond_the_limit_is_413(self):
+        obj = indicator(description="x" * (self.LIMIT + 10))
+        r = self.post(self.objects_path(), json.dumps(envelope([obj])).encode())
+        self.assertTaxiiError(r, 413)
+        self.assertServing()
+
+    def test_chunked_body_beyond_the_limit_is_413(self):
+        conn = self.hub.connection(timeout=30)
+        try:
+            conn.putrequest("POST", self.objects_path())
+            conn.putheader("Authorization", self.auth("pub"))
+            conn.putheader("Accept", TAXII)
+            conn.putheader("Content-Type", TAXII)
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            chunk = b'{"objects":[' + b" " * (64 * 1024 - 12)
+            try:
+                for _ in range(self.LIMIT // len(chunk) + 4):
+                    conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    chunk = b" " * (64 * 1024)
+                conn.send(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server answered and closed early
+            resp = conn.getresponse()
+            body = resp.read()
+            from hub import Response
+            self.assertTaxiiError(Response(resp.status, resp.reason, resp.getheaders(), body), 413)
+        finally:
+            conn.close()
         self.assertServing()
 
 
