@@ -104,7 +104,7 @@ StatusCode CodeForHttpStatus(int status) {
     case 415:
       return StatusCode::kUnsupportedMediaType;
     case 429:
-      return StatusCode::kResourceExhausted;
+      return StatusCode::kUnavailable;  // Too Many Requests: retry later
     case 502:
     case 503:
       return StatusCode::kUnavailable;

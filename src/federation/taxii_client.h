@@ -16,12 +16,14 @@
 // another host). Redirects are not followed.
 //
 // Errors (Status codes):
-//   kInvalidArgument   a malformed URL, or a server response that is not valid TAXII JSON
-//   kUnavailable       DNS failure, connection refused/reset (message names host:port), HTTP
-//   502/503 kDeadlineExceeded  a connect or request timeout, HTTP 504 kUnauthenticated   HTTP 401;
-//   kPermissionDenied 403; kNotFound 404; kNotAcceptable 406; kResourceExhausted 413/429;
-//   kUnsupportedMediaType 415; kAlreadyExists 409; kInvalidArgument   other 4xx; kInternal other
-//   5xx and TLS verification failures.
+//  - kInvalidArgument: a malformed URL; a response that is not valid TAXII JSON; HTTP 3xx
+//    (redirects are reported, not followed) and 4xx other than those below.
+//  - kUnavailable: DNS failure, connection refused or reset (the message names host:port), a
+//    failed TLS handshake (certificate verification included), HTTP 429, 502, 503.
+//  - kDeadlineExceeded: a connect or request timeout, HTTP 408 and 504.
+//  - kUnauthenticated 401, kPermissionDenied 403, kNotFound 404, kNotAcceptable 406,
+//    kAlreadyExists 409, kResourceExhausted 413 (and a response beyond max_response_bytes),
+//    kUnsupportedMediaType 415, kInternal other 5xx.
 // HTTP error messages carry the method, URL, HTTP status and the TAXII error body's title and
 // description: "POST http://h/api/collections/x/objects/: HTTP 403: Forbidden: no write access".
 //

@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include "federation/fake_http_server.h"
+
 namespace liaison::federation {
 namespace {
 
@@ -20,88 +22,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-using Req = http::request<http::string_body>;
-using Res = http::response<http::string_body>;
-
-// A tiny HTTP/1.1 server on 127.0.0.1:0 serving one connection at a time on its own thread.
-class FakeServer {
- public:
-  struct Options {
-    // Close the socket after every response although it promised keep-alive (a server dropping
-    // an idle connection).
-    bool drop_after_response = false;
-  };
-
-  explicit FakeServer(std::function<Res(const Req&)> handler) : FakeServer(handler, Options{}) {}
-  FakeServer(std::function<Res(const Req&)> handler, Options options)
-      : handler_(std::move(handler)), options_(options), acceptor_(ioc_) {
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { Loop(); });
-  }
-
-  ~FakeServer() {
-    stop_ = true;
-    // Wake the blocking accept.
-    asio::io_context ioc;
-    tcp::socket s(ioc);
-    boost::system::error_code ec;
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-    s.close(ec);
-    thread_.join();
-  }
-
-  uint16_t port() const { return port_; }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int connections() const { return connections_.load(); }
-  std::vector<Req> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  void Loop() {
-    while (!stop_) {
-      tcp::socket socket(ioc_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stop_) break;
-      ++connections_;
-      beast::flat_buffer buffer;
-      for (;;) {
-        Req req;
-        http::read(socket, buffer, req, ec);
-        if (ec) break;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          requests_.push_back(req);
-        }
-        Res res = handler_(req);
-        res.version(11);
-        res.keep_alive(res.keep_alive() && req.keep_alive());
-        res.prepare_payload();
-        http::write(socket, res, ec);
-        if (ec || !res.keep_alive() || options_.drop_after_response) break;
-      }
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
-    }
-  }
-
-  std::function<Res(const Req&)> handler_;
-  Options options_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::mutex mu_;
-  std::vector<Req> requests_;
-};
+using FakeServer = testing::FakeHttpServer;
+using testing::Req;
+using testing::Res;
 
 Res Json(int status, std::string body) {
   Res res{static_cast<http::status>(status), 11};
