@@ -56,7 +56,31 @@ size_t TypedKeyTable::SlotFor(std::string_view key, uint64_t hash) const {
   }
 }
 
+// Blocked Bloom filter: one 64-byte block per key, three bits in it. With about 8 bits per key it
+// rejects ~97% of absent keys from a cache-resident array, so a miss (the common case when
+// matching observations) rarely touches the slot array in DRAM.
+namespace {
+inline uint64_t BloomMix(uint64_t hash) { return (hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ULL; }
+}  // namespace
+
+void TypedKeyTable::BloomAdd(uint64_t hash) {
+  uint64_t h = BloomMix(hash);
+  uint64_t* block = bloom_.data() + (((h >> 40) & bloom_block_mask_) * 8);
+  block[(h >> 0) & 7] |= 1ULL << ((h >> 3) & 63);
+  block[(h >> 9) & 7] |= 1ULL << ((h >> 12) & 63);
+  block[(h >> 18) & 7] |= 1ULL << ((h >> 21) & 63);
+}
+
+bool TypedKeyTable::BloomMayContain(uint64_t hash) const {
+  uint64_t h = BloomMix(hash);
+  const uint64_t* block = bloom_.data() + (((h >> 40) & bloom_block_mask_) * 8);
+  return (block[(h >> 0) & 7] >> ((h >> 3) & 63) & 1) &&
+         (block[(h >> 9) & 7] >> ((h >> 12) & 63) & 1) &&
+         (block[(h >> 18) & 7] >> ((h >> 21) & 63) & 1);
+}
+
 const uint32_t* TypedKeyTable::Find(std::string_view key, uint64_t hash) const {
+  if (bloom_.empty() || !BloomMayContain(hash)) return nullptr;
   size_t i = SlotFor(key, hash);
   return i == kNpos ? nullptr : &slots_[i].value;
 }
@@ -96,6 +120,7 @@ Result<uint32_t*> TypedKeyTable::FindOrInsert(std::string_view key, uint32_t ini
   while (slots_[i].tag >= kFirstTag) i = (i + 1) & mask;
   if (slots_[i].tag == kTombstone) --tombstones_;
   slots_[i] = Slot{TagOf(hash), offset, initial};
+  BloomAdd(hash);
   ++size_;
   if (inserted) *inserted = true;
   return &slots_[i].value;
@@ -121,6 +146,10 @@ void TypedKeyTable::Compact() {
 }
 
 void TypedKeyTable::Rebuild(size_t capacity) {
+  // capacity / 2 bytes of filter: 4 bits per slot, 5.3..10.7 bits per key at our load factors.
+  size_t blocks = std::max<size_t>(1, capacity / 128);
+  bloom_.assign(blocks * 8, 0);
+  bloom_block_mask_ = blocks - 1;
   std::vector<Slot> old_slots(capacity);
   old_slots.swap(slots_);
   std::vector<char> old_arena;
@@ -149,13 +178,14 @@ void TypedKeyTable::Rebuild(size_t capacity) {
     size_t i = hash & mask;
     while (slots_[i].tag != kEmpty) i = (i + 1) & mask;
     slots_[i] = Slot{TagOf(hash), offset, s.value};
+    BloomAdd(hash);
   }
   tombstones_ = 0;
   dead_bytes_ = 0;
 }
 
 size_t TypedKeyTable::MemoryBytes() const {
-  return slots_.capacity() * sizeof(Slot) + arena_.capacity();
+  return slots_.capacity() * sizeof(Slot) + arena_.capacity() + bloom_.capacity() * 8;
 }
 
 }  // namespace liaison::pattern

@@ -3,10 +3,12 @@
 // TypedKeyTable: a compact open-addressing hash map from encoded typed keys (byte strings, see
 // typed_key.h) to a uint32 value, built for the pattern index's million-entry equality tables.
 //
-// Layout: 12-byte slots {32-bit hash tag, arena offset, value} with linear probing, and one arena
-// holding every key once as <varint length><bytes>. At the maximum load factor of 3/4 a table of
-// n keys takes between 16n and 32n bytes of slots plus the key bytes. Erase leaves a tombstone and
-// dead arena bytes; both are reclaimed by an automatic rebuild once they outweigh the live data.
+// Layout: 12-byte slots {32-bit hash tag, arena offset, value} with linear probing, one arena
+// holding every key once as <varint length><bytes>, and a blocked Bloom filter (half a byte per
+// slot) checked first, so that looking up an absent key, the common case, usually stays in cache.
+// At the maximum load factor of 3/4 a table of n keys takes between 16n and 32n bytes of slots plus
+// the key bytes. Erase leaves a tombstone and dead arena bytes; both are reclaimed by an automatic
+// rebuild once they outweigh the live data.
 //
 //   TypedKeyTable t;
 //   std::string key; AppendStringKey("198.51.100.7", &key);
@@ -95,9 +97,14 @@ class TypedKeyTable {
   // Rebuilds at the smallest capacity that keeps the load factor <= 1/2.
   void Compact();
   size_t SlotFor(std::string_view key, uint64_t hash) const;  // occupied slot or npos
+  void BloomAdd(uint64_t hash);
+  bool BloomMayContain(uint64_t hash) const;
 
   std::vector<Slot> slots_;
   std::vector<char> arena_;
+  // A blocked Bloom filter over the keys (rebuilt with the slots; erased keys stay set until then).
+  std::vector<uint64_t> bloom_;
+  uint64_t bloom_block_mask_ = 0;
   size_t size_ = 0;
   size_t tombstones_ = 0;
   size_t dead_bytes_ = 0;
