@@ -358,7 +358,7 @@ bool EvalAssigned(const ComparisonExpression& e, const Observation& obs, const A
     case ComparisonExpression::Kind::kComparison: {
       for (const auto& [type, object] : a) {
         if (type == e.comparison.path.object_type) {
-          return EvaluateComparison(e.comparison, obs, *object);
+          return object != nullptr && EvaluateComparison(e.comparison, obs, *object);
         }
       }
       return false;
@@ -401,7 +401,12 @@ bool ExistsAssignment(const std::vector<const ComparisonExpression*>& exprs,
     if (ok) return true;
     if (*budget == 0) return false;
   }
-  return false;
+  // No object of this type: its comparisons are false, but an OR may not need them
+  // ([(file:name = 'a' OR ipv4-addr:value = 'x') AND file:size = 1] holds without any address).
+  a->emplace_back(type, nullptr);
+  bool ok = ExistsAssignment(exprs, types, obs, a, budget);
+  a->pop_back();
+  return ok;
 }
 
 bool Exists(const ComparisonExpression& e, const Observation& obs, size_t* budget) {
