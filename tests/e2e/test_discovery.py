@@ -105,6 +105,14 @@ class DiscoveryTest(HubTestCase):
         self.assertIn(r.status, (404, 405), r.describe())
         self.assertTaxiiError(r, r.status)
 
+    def test_head_is_get_without_body(self):
+        get = self.get(API_ROOT, user="reader")
+        head = self.hub.request("HEAD", API_ROOT, auth=self.auth("reader"))
+        self.assertEqual(head.status, 200, head.describe())
+        self.assertEqual(head.body, b"")
+        self.assertTaxiiContentType(head)
+        self.assertEqual(head.header("Content-Length"), get.header("Content-Length"))
+
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         conn = self.hub.connection()
         try:
