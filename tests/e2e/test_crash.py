@@ -9,6 +9,7 @@ import http.client
 import os
 import random
 import sqlite3
+import sys
 import threading
 import time
 import unittest
@@ -135,6 +136,9 @@ class CrashTest(unittest.TestCase):
                 self.assertIn(n, (0, len(ids)),
                               "round %d: a request was half committed (%d of %d objects)"
                               % (round_no, n, len(ids)))
+            sys.stderr.write("round %d: %d objects acknowledged so far, %d requests unanswered "
+                             "at the kill, %d objects present\n"
+                             % (round_no, len(acked), len(unacked), len(present)))
             # Spot-check contents and status resources.
             sample = rng.sample(sorted(acked), min(50, len(acked)))
             for oid in sample:
