@@ -2,14 +2,15 @@
 # Runs every benchmark built in BUILD_DIR (called by `make bench` with build/bench):
 #  1. the end-to-end load test: a fresh hub in a temporary directory (init, one publisher),
 #     served on a free loopback port, driven by bench/load_generator;
-#  2. every Google Benchmark binary found in BUILD_DIR (*_benchmark, *_bench), with short settings.
+#  2. every benchmark binary found in BUILD_DIR (*_benchmark, *_bench), with short settings.
 # Results (JSON) go to BUILD_DIR/bench-results/. Exit status: non-zero if any benchmark failed or
 # the load generator's nothing-lost check failed.
 #
 # Settings (environment): LIAISON_BENCH_N (objects, default 100000), LIAISON_BENCH_B (per
 # envelope, 1000), LIAISON_BENCH_C (clients, 4), LIAISON_BENCH_PAGE (page size, 1000),
 # LIAISON_BENCH_MIN_TIME (Google Benchmark min time per benchmark in seconds, 0.05; raise for
-# stable figures), LIAISON_BENCH_FILTER (regex passed as --benchmark_filter).
+# stable figures), LIAISON_BENCH_FILTER (regex passed as --benchmark_filter), LIAISON_BENCH_FULL=1
+# (other benchmark tools run with their own full defaults instead of quick settings).
 set -uo pipefail
 
 build="${1:-build/bench}"
@@ -98,19 +99,36 @@ run_load_test() {
 
 run_load_test || failed=1
 
-# ------------------------------------------------------------------------------ Google Benchmark
+# ------------------------------------------------------------------------------ benchmark binaries
+# Google Benchmark binaries get a short --benchmark_min_time and JSON output. Other load tools
+# (their --help does not mention --benchmark_filter) run with quick settings from the table below
+# (their own defaults with LIAISON_BENCH_FULL=1).
+quick_args() {
+  case "$1" in
+    pattern_benchmark) echo "--indicators 100000 --regex 1000 --compound 100 --observations 1000000" ;;
+    *) echo "" ;;
+  esac
+}
 mapfile -t benches < <(find "$build" -type f -perm -u+x \( -name '*_benchmark' -o -name '*_bench' \) \
   -not -path '*/CMakeFiles/*' | sort)
 if [ "${#benches[@]}" -eq 0 ]; then
-  echo "== no Google Benchmark binaries in $build"
+  echo "== no benchmark binaries in $build"
 fi
 for bench in "${benches[@]}"; do
   name="$(basename "$bench")"
-  echo "== $name (min time ${MIN_TIME}s per benchmark)"
-  args=(--benchmark_min_time="$MIN_TIME" --benchmark_out="$results/$name.json"
-        --benchmark_out_format=json)
-  [ -n "$FILTER" ] && args+=(--benchmark_filter="$FILTER")
-  if ! (cd "$tmp" && "$bench" "${args[@]}"); then
+  if "$bench" --help 2>&1 | grep -q -- '--benchmark_filter'; then
+    echo "== $name (Google Benchmark, min time ${MIN_TIME}s per benchmark)"
+    args=(--benchmark_min_time="$MIN_TIME" --benchmark_out="$results/$name.json"
+          --benchmark_out_format=json)
+    [ -n "$FILTER" ] && args+=(--benchmark_filter="$FILTER")
+  else
+    args=()
+    if [ -z "${LIAISON_BENCH_FULL:-}" ]; then
+      read -r -a args <<<"$(quick_args "$name")"
+    fi
+    echo "== $name ${args[*]:-(its defaults)}"
+  fi
+  if ! (cd "$tmp" && "$bench" "${args[@]}" 2>&1 | tee "$results/$name.txt"; exit "${PIPESTATUS[0]}"); then
     echo "run-benchmarks: $name failed" >&2
     failed=1
   fi
