@@ -19,6 +19,7 @@
 // A benchmark tool, not a hub module: it links Boost.Beast and simdjson directly.
 
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -76,6 +77,7 @@ struct Options {
   uint64_t seed = 0;  // 0: random
   std::string json_path;
   bool skip_concurrent_read = false;
+  long hub_pid = 0;  // when set: report the hub's CPU time per phase (/proc/PID/stat)
 };
 
 void PrintUsage() {
@@ -83,13 +85,15 @@ void PrintUsage() {
                "                      (--user U --password P | --token KEY)\n"
                "                      [-n N] [-b B] [-c C] [--page-size L] [--id-sample S]\n"
                "                      [--seed S] [--json FILE] [--no-concurrent-read]\n"
+               "                      [--hub-pid PID]\n"
                "  -n N            objects to post (default 100000)\n"
                "  -b B            objects per envelope (default 1000)\n"
                "  -c C            concurrent clients (default 4)\n"
                "  --page-size L   limit for paginated reads (default 1000)\n"
                "  --id-sample S   ids fetched with match[id] (default 1000)\n"
                "  --collection    collection id; default: the one with alias 'default'\n"
-               "  --json FILE     also write the figures as JSON\n";
+               "  --json FILE     also write the figures as JSON\n"
+               "  --hub-pid PID   report the hub's CPU seconds per phase (same machine only)\n";
 }
 
 std::optional<Options> ParseOptions(int argc, char** argv) {
@@ -146,6 +150,10 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       o.seed = s;
     } else if (a == "--json") {
       o.json_path = v;
+    } else if (a == "--hub-pid") {
+      size_t pid = 0;
+      ok = number(v, pid);
+      o.hub_pid = static_cast<long>(pid);
     } else {
       std::cerr << "load_generator: unknown option " << a << "\n";
       return std::nullopt;
@@ -238,6 +246,25 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t idx = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(idx, v.size() - 1)];
+}
+
+// CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat; -1 if unknown.
+double ProcessCpuSeconds(long pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  long ticks = sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
 }
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -502,6 +529,7 @@ ReadPass PageThrough(const Url& url, const std::string& auth, const std::string&
 struct Figures {
   double ingest_objects_per_s = 0;
   double ingest_seconds = 0;
+  double ingest_hub_cpu_s = -1, read_hub_cpu_s = -1;  // -1: not measured
   double post_p50_ms = 0, post_p99_ms = 0;
   double read_objects_per_s = 0;
   double read_seconds = 0;
@@ -529,6 +557,7 @@ std::string JsonFigures(const Options& o, const Figures& f) {
     << ",\"id_get_p50_ms\":" << f.id_get_p50_ms << ",\"id_get_p99_ms\":" << f.id_get_p99_ms
     << ",\"posted\":" << f.posted << ",\"read_back\":" << f.read_back
     << ",\"missing\":" << f.missing << ",\"duplicated\":" << f.duplicated
+    << ",\"ingest_hub_cpu_s\":" << f.ingest_hub_cpu_s << ",\"read_hub_cpu_s\":" << f.read_hub_cpu_s
     << ",\"ok\":" << (f.ok ? "true" : "false") << "}";
   return s.str();
 }
@@ -619,6 +648,7 @@ int Run(const Options& o) {
     Latencies lat;
     std::mutex err_mu;
     std::string first_error;
+    double cpu0 = ProcessCpuSeconds(o.hub_pid);
     auto start = Clock::now();
     std::vector<std::thread> threads;
     for (size_t t = 0; t < o.clients; ++t) {
@@ -665,6 +695,9 @@ int Run(const Options& o) {
       return 1;
     }
     f.ingest_seconds = Seconds(Clock::now() - start);
+    if (double cpu1 = ProcessCpuSeconds(o.hub_pid); cpu0 >= 0 && cpu1 >= 0) {
+      f.ingest_hub_cpu_s = cpu1 - cpu0;
+    }
     f.ingest_objects_per_s = static_cast<double>(o.count) / f.ingest_seconds;
     f.post_p50_ms = Percentile(lat.ms, 50);
     f.post_p99_ms = Percentile(lat.ms, 99);
@@ -673,13 +706,22 @@ int Run(const Options& o) {
         "POST latency p50 %.1f ms, p99 %.1f ms\n",
         o.count, f.ingest_seconds, f.ingest_objects_per_s, bodies.size(), o.batch, o.clients,
         f.post_p50_ms, f.post_p99_ms);
+    if (f.ingest_hub_cpu_s > 0) {
+      std::printf("  hub CPU: %.2f s = %.0f objects per hub-CPU-second (%.1f us per object)\n",
+                  f.ingest_hub_cpu_s, static_cast<double>(o.count) / f.ingest_hub_cpu_s,
+                  f.ingest_hub_cpu_s * 1e6 / static_cast<double>(o.count));
+    }
   }
   bodies.clear();
   bodies.shrink_to_fit();
 
   // ---- 2. paginated read, one client, with the nothing-lost check
   {
+    double cpu0 = ProcessCpuSeconds(o.hub_pid);
     ReadPass pass = PageThrough(*url, auth, objects_path, "", o.page_size, true);
+    if (double cpu1 = ProcessCpuSeconds(o.hub_pid); cpu0 >= 0 && cpu1 >= 0) {
+      f.read_hub_cpu_s = cpu1 - cpu0;
+    }
     if (!pass.ok) {
       std::fprintf(stderr, "load_generator: read failed: %s\n", pass.error.c_str());
       return 1;
@@ -708,6 +750,10 @@ int Run(const Options& o) {
         "GET p50 %.1f ms, p99 %.1f ms\n",
         o.page_size, pass.objects, pass.pages, pass.seconds, f.read_objects_per_s, f.page_p50_ms,
         f.page_p99_ms);
+    if (f.read_hub_cpu_s > 0) {
+      std::printf("  hub CPU: %.2f s = %.0f objects per hub-CPU-second\n", f.read_hub_cpu_s,
+                  static_cast<double>(pass.objects) / f.read_hub_cpu_s);
+    }
     std::printf("page latency: first %zu pages p50 %.1f ms, last %zu pages p50 %.1f ms\n", k,
                 f.page_start_p50_ms, k, f.page_end_p50_ms);
     if (f.foreign)

@@ -80,7 +80,8 @@ run_load_test() {
   echo "hub pid $hub_pid on 127.0.0.1:$port (data in $tmp/hub)"
   local rc=0
   "$lg" --url "http://127.0.0.1:$port/api/" --user bench --password "$password" \
-    -n "$N" -b "$B" -c "$C" --page-size "$PAGE" --json "$results/load_generator.json" || rc=$?
+    -n "$N" -b "$B" -c "$C" --page-size "$PAGE" --hub-pid "$hub_pid" \
+    --json "$results/load_generator.json" || rc=$?
   local hub_rss
   hub_rss="$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$hub_pid/status" 2>/dev/null)"
   [ -n "$hub_rss" ] && echo "hub peak RSS: $hub_rss"
