@@ -35,7 +35,8 @@ struct ObjectInfo {
   std::string id;    // "indicator--<uuid>"
   std::string type;  // "indicator"
   ObjectKind kind = ObjectKind::kCustom;
-  std::string spec_version;  // "2.1"; "2.0" when absent on an SDO/SRO (STIX 2.0 content)
+  std::string
+      spec_version;  // always "2.1": other versions are rejected (absent on an SCO means 2.1)
   std::optional<Timestamp> created;
   std::optional<Timestamp> modified;
   // The version identity TAXII uses (2.1 section 3.6): `modified`, else `created`, else none (the

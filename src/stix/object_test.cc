@@ -267,6 +267,12 @@ TEST(StixCommon, CustomPropertiesAndTypes) {
   ExpectInvalid(Sdo("tool", R"("name":"t","X_Acme":1)"), "property name 'X_Acme' is not valid");
   ExpectInvalid(Sdo("tool", R"("name":"t","xy":1)"), "property name 'xy' is not valid");
   ExpectInvalid(Sdo("tool", R"("name":"t","x-acme":1)"), "is not valid");
+  ExpectValid(Sdo("tool", R"("name":"t","x_acme_ref":")" + std::string(kIdentity) +
+                              R"(","x_acme_refs":[")" + kFileRef + R"("])"));
+  ExpectInvalid(Sdo("tool", R"("name":"t","x_acme_ref":"nope")"),
+                "'x_acme_ref' must be an identifier");
+  ExpectInvalid(Sdo("tool", R"("name":"t","x_acme_refs":["nope"])"),
+                "'x_acme_refs[0]' must be an identifier");
   // A legacy custom object: SDO common properties, accepted with a deprecation warning.
   Result<ObjectInfo> custom = ParseObject(Sdo("x-acme-widget", R"("widget_size":5)"));
   ASSERT_TRUE(custom.ok()) << custom.status().ToString();

@@ -1780,6 +1780,13 @@ Result<ObjectInfo> ValidateObject(JsonValue root, const ParseLimits& limits,
       }
     }
     if (IsCommonProperty(k)) continue;
+    // Custom reference properties follow the naming rule of all reference properties: a name
+    // ending in _ref holds an identifier, one ending in _refs a list of identifiers.
+    if (k.size() > 4 && k.substr(k.size() - 4) == "_ref") {
+      RETURN_IF_ERROR(CheckIdentifierValue(m, k, RefRule{}, ctx));
+    } else if (k.size() > 5 && k.substr(k.size() - 5) == "_refs") {
+      RETURN_IF_ERROR(CheckValue(RefsC(k, kAnyObject), m, k, ctx));
+    }
     if (!IsValidPropertyName(k)) {
       std::string shown(k.substr(0, 60));
       return InvalidArgumentError(ctx.name + ": property name " + Quote(shown) +
