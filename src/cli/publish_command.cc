@@ -98,11 +98,18 @@ int RunPublish(const PublishArgs& args) {
   std::vector<PublishObject> objects;
   objects.reserve(parsed->objects.size());
   size_t invalid = 0;
+  size_t index = 0;
   for (const stix::ObjectResult& r : parsed->objects) {
+    ++index;
     if (!r.ok()) {
       ++invalid;
-      std::cerr << args.file << ": " << (r.id_hint.empty() ? "(object without id)" : r.id_hint)
-                << ": " << r.error.message() << "\n";
+      const std::string& msg = r.error.message();
+      // Object errors usually start with the object's id already.
+      if (!r.id_hint.empty() && msg.rfind(r.id_hint, 0) == 0) {
+        std::cerr << args.file << ": " << msg << "\n";
+      } else {
+        std::cerr << args.file << ": object " << (index - 1) << ": " << msg << "\n";
+      }
       continue;
     }
     objects.push_back({r.info.id, VersionText(r.info), r.info.json});
@@ -148,7 +155,10 @@ int RunPublish(const PublishArgs& args) {
   PublishReport report =
       PublishObjects(**client, root->url, root->info.max_content_length, objects, publish);
 
-  std::cout << "published " << report.succeeded << " objects (" << report.failed << " failed)\n";
+  bool nothing_happened = report.envelopes == 0 && report.failed == 0;
+  if (report.error.ok() || !nothing_happened) {
+    std::cout << "published " << report.succeeded << " objects (" << report.failed << " failed)\n";
+  }
   for (const PublishFailure& f : report.failures) {
     std::cout << "failed: " << f.id << (f.version.empty() ? "" : " " + f.version) << ": "
               << f.message << "\n";

@@ -582,6 +582,11 @@ Result<HttpResult> TaxiiClient::Call(std::string_view method, std::string_view u
     return InvalidArgumentError(msg);
   }
   std::string detail = DescribeErrorBody(r.body);
+  // Servers often repeat the reason phrase as the error title: say it once.
+  if (!reason.empty() && detail.rfind(reason, 0) == 0) {
+    detail = detail.substr(reason.size());
+    if (detail.rfind(": ", 0) == 0) detail = detail.substr(2);
+  }
   if (!detail.empty()) msg += ": " + detail;
   return Status(CodeForHttpStatus(r.status), msg);
 }
