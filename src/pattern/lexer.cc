@@ -119,12 +119,23 @@ std::string Shorten(std::string_view s) {
   return out;
 }
 
+// 'text' shortened for a message. (Built by appending: GCC 12 warns falsely (-Wrestrict) on
+// "'" + std::string + "'" chains.)
+std::string QuoteShort(std::string_view s) {
+  std::string out;
+  out += '\'';
+  out += Shorten(s);
+  out += '\'';
+  return out;
+}
+
 class Lexer {
  public:
   Lexer(std::string_view text, StixVersion version) : s_(text), version_(version) {}
 
   Result<std::vector<Token>> Run() {
     std::vector<Token> tokens;
+    tokens.reserve(s_.size() / 4 + 4);
     while (true) {
       RETURN_IF_ERROR(SkipSpaceAndComments());
       Token t;
@@ -220,8 +231,8 @@ class Lexer {
       case '+':
       case '-':
         if (IsDigit(Peek(1)) || (Peek(1) == '.' && IsDigit(Peek(2)))) return Number(t);
-        return SyntaxError(pos_, "a number after '" + std::string(1, c) + "'",
-                           "'" + Shorten(s_.substr(pos_, 2)) + "'");
+        return SyntaxError(pos_, std::string("a number after '").append(1, c).append("'"),
+                           QuoteShort(s_.substr(pos_, 2)));
       default:
         break;
     }
@@ -234,7 +245,7 @@ class Lexer {
            n < 4) {
       ++n;
     }
-    return SyntaxError(pos_, "a token", "'" + Shorten(s_.substr(pos_, n)) + "'");
+    return SyntaxError(pos_, "a token", QuoteShort(s_.substr(pos_, n)));
   }
 
   Status Single(Token* t, TokenKind kind) {
@@ -288,7 +299,7 @@ class Lexer {
         }
         // STIX 2.1 section 9.2: only \' and \\ are escapes in a string constant.
         return SyntaxError(pos_, "\\' or \\\\ (the only escapes in a string)",
-                           "'" + Shorten(s_.substr(pos_, 2)) + "'");
+                           QuoteShort(s_.substr(pos_, 2)));
       }
       out->push_back(c);
       ++pos_;
@@ -317,14 +328,14 @@ class Lexer {
     if (prefix == 'h') {
       std::optional<std::string> bytes = HexDecode(body);
       if (!bytes) {
-        return SyntaxError(start, "pairs of hex digits in h'...'", "'" + Shorten(body) + "'");
+        return SyntaxError(start, "pairs of hex digits in h'...'", QuoteShort(body));
       }
       t->kind = TokenKind::kHex;
       t->value = std::move(*bytes);
     } else if (prefix == 'b') {
       std::optional<std::string> bytes = Base64Decode(body);
       if (!bytes) {
-        return SyntaxError(start, "padded base64 in b'...'", "'" + Shorten(body) + "'");
+        return SyntaxError(start, "padded base64 in b'...'", QuoteShort(body));
       }
       t->kind = TokenKind::kBinary;
       t->value = std::move(*bytes);
@@ -332,7 +343,7 @@ class Lexer {
       Result<stix::Timestamp> ts = stix::ParseTimestamp(body);
       if (!ts.ok()) {
         return SyntaxError(start, "a timestamp t'YYYY-MM-DDTHH:MM:SS[.s]Z'",
-                           "'" + Shorten(body) + "' (" + ts.status().message() + ")");
+                           QuoteShort(body).append(" (").append(ts.status().message()).append(")"));
       }
       t->kind = TokenKind::kTimestamp;
       t->value = std::string(body);
@@ -357,7 +368,7 @@ class Lexer {
     if (pos_ < s_.size() && (IsIdentStart(s_[pos_]) || s_[pos_] == '.')) {
       size_t end = pos_;
       while (end < s_.size() && (IsIdentChar(s_[end]) || s_[end] == '.')) ++end;
-      return SyntaxError(start, "a number", "'" + Shorten(s_.substr(start, end - start)) + "'");
+      return SyntaxError(start, "a number", QuoteShort(s_.substr(start, end - start)));
     }
     std::string_view text = s_.substr(start, pos_ - start);
     if (is_float) {
@@ -366,20 +377,20 @@ class Lexer {
       std::string_view digits = text[0] == '+' ? text.substr(1) : text;
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
       if (ec != std::errc() || ptr != digits.data() + digits.size() || !std::isfinite(v)) {
-        return SyntaxError(start, "a finite number", "'" + Shorten(text) + "'");
+        return SyntaxError(start, "a finite number", QuoteShort(text));
       }
       t->kind = TokenKind::kFloat;
       t->float_value = v;
       return Status::Ok();
     }
     if (int_digits > 1 && s_[int_start] == '0') {
-      return SyntaxError(start, "an integer without leading zeros", "'" + Shorten(text) + "'");
+      return SyntaxError(start, "an integer without leading zeros", QuoteShort(text));
     }
     int64_t v = 0;
     std::string_view digits = text[0] == '+' ? text.substr(1) : text;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
     if (ec != std::errc() || ptr != digits.data() + digits.size()) {
-      return SyntaxError(start, "an integer between -2^63 and 2^63-1", "'" + Shorten(text) + "'");
+      return SyntaxError(start, "an integer between -2^63 and 2^63-1", QuoteShort(text));
     }
     t->kind = TokenKind::kInt;
     t->int_value = v;
@@ -453,14 +464,14 @@ std::string DescribeTokenKind(TokenKind kind) {
       break;
   }
   for (const Keyword& k : kKeywords) {
-    if (k.kind == kind) return "'" + std::string(k.text) + "'";
+    if (k.kind == kind) return std::string("'").append(k.text).append("'");
   }
   return "a token";
 }
 
 std::string DescribeToken(const Token& token) {
   if (token.kind == TokenKind::kEnd) return "the end of the pattern";
-  return "'" + Shorten(token.text) + "'";
+  return QuoteShort(token.text);
 }
 
 Result<std::vector<Token>> Tokenize(std::string_view text, StixVersion version) {

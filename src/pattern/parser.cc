@@ -334,10 +334,10 @@ class Parser {
         if (s.kind != TokenKind::kString) {
           return Unexpected(std::string("a string after ") + ComparisonOpName(c.op));
         }
-        c.value = Constant::String(s.value);
+        c.value = Constant::String(std::move(tokens_[pos_].value));
         Advance();
         if (c.op == ComparisonOp::kMatches) {
-          Result<std::shared_ptr<const Regex>> re = Regex::Compile(s.value);
+          Result<std::shared_ptr<const Regex>> re = Regex::Compile(c.value.string_value);
           if (!re.ok()) {
             return InvalidArgumentError("at position " + std::to_string(s.position) + ": " +
                                         re.status().message());
@@ -354,11 +354,12 @@ class Parser {
   }
 
   Result<Constant> ParseConstant(bool allow_bool) {
-    const Token& t = Cur();
+    // Each token is consumed once: its decoded value is moved into the tree, not copied.
+    Token& t = tokens_[pos_];
     Constant c;
     switch (t.kind) {
       case TokenKind::kString:
-        c = Constant::String(t.value);
+        c = Constant::String(std::move(t.value));
         break;
       case TokenKind::kInt:
         c = Constant::Int(t.int_value);
@@ -367,13 +368,13 @@ class Parser {
         c = Constant::Float(t.float_value);
         break;
       case TokenKind::kHex:
-        c = Constant::Hex(t.value);
+        c = Constant::Hex(std::move(t.value));
         break;
       case TokenKind::kBinary:
-        c = Constant::Binary(t.value);
+        c = Constant::Binary(std::move(t.value));
         break;
       case TokenKind::kTimestamp:
-        c = Constant::Timestamp(t.value, t.timestamp_us);
+        c = Constant::Timestamp(std::move(t.value), t.timestamp_us);
         break;
       case TokenKind::kBool:
         if (!allow_bool) {
@@ -393,11 +394,11 @@ class Parser {
   // object-type ':' first-key ( '.' key | '[' index ']' )*
   Result<ObjectPath> ParsePath() {
     ObjectPath path;
-    const Token& type = Cur();
+    Token& type = tokens_[pos_];
     if (type.kind != TokenKind::kIdentifier) {
       return Unexpected("an object path (type:property)");
     }
-    path.object_type = type.value;
+    path.object_type = std::move(type.value);
     Advance();
     RETURN_IF_ERROR(Expect(TokenKind::kColon));
     ASSIGN_OR_RETURN(std::string first, ParseKey());
@@ -426,10 +427,10 @@ class Parser {
 
   // A property name: an identifier without '-', or a quoted string.
   Result<std::string> ParseKey() {
-    const Token& t = Cur();
+    Token& t = tokens_[pos_];
     if (t.kind == TokenKind::kString) {
       Advance();
-      return t.value;
+      return std::move(t.value);
     }
     if (t.kind == TokenKind::kIdentifier) {
       if (HasHyphen(t)) {
@@ -438,7 +439,7 @@ class Parser {
                            DescribeToken(t));
       }
       Advance();
-      return t.value;
+      return std::move(t.value);
     }
     // Keywords are valid names when quoted only.
     return Unexpected("a property name");
