@@ -11,6 +11,7 @@
 #include "policy/collection_access.h"
 #include "stix/timestamp.h"
 #include "taxii/cursor.h"
+#include "taxii/indicator_pattern.h"
 #include "taxii/media_type.h"
 #include "taxii/query.h"
 
@@ -809,6 +810,14 @@ class Handler {
         continue;
       }
       stix::ObjectInfo& info = result.info;
+      if (Status pattern = CheckIndicatorPattern(info); !pattern.ok()) {
+        storage::StatusDetail failure;
+        failure.id = info.id;
+        failure.version = std::move(result.version_hint);
+        failure.message = pattern.message();
+        add.status.failures.push_back(std::move(failure));
+        continue;
+      }
       storage::NewObject object;
       object.id = std::move(info.id);
       object.type = std::move(info.type);

@@ -575,6 +575,22 @@ TEST_F(TaxiiServiceTest, AddObjectsReportsSuccessesAndFailures) {
   EXPECT_EQ(store_->CountObjects(kDefault).value_or(-1), 2);
 }
 
+TEST_F(TaxiiServiceTest, IndicatorsWithInvalidStixPatternsAreFailures) {
+  std::string bad = Indicator(5);
+  const std::string good_pattern = "[ipv4-addr:value = '10.0.0.1']";
+  bad.replace(bad.find(good_pattern), good_pattern.size(), "[this is not a pattern");
+  Result<Response> r = Post(ObjectsPath(), publisher_, Envelope({bad, Indicator(6)}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Json j = ParseBody(r->body);
+  EXPECT_EQ(Int(j.root(), "success_count"), 1);
+  EXPECT_EQ(Int(j.root(), "failure_count"), 1);
+  stix::JsonValue failure = *Member(j.root(), "failures").begin();
+  EXPECT_EQ(Str(failure, "id"), IndicatorId(5));
+  EXPECT_EQ(Str(failure, "version"), "2020-01-01T00:00:00.000Z");
+  EXPECT_NE(Str(failure, "message").find("pattern"), std::string::npos);
+  EXPECT_EQ(Ids(Get(ObjectsPath(), reader_)->body), (std::vector<std::string>{IndicatorId(6)}));
+}
+
 TEST_F(TaxiiServiceTest, AddObjectsNamesUnreadableObjectsByPosition) {
   Result<Response> r = Post(ObjectsPath(), publisher_, R"({"objects":[5, {"type":"indicator"}]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
