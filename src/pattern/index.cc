@@ -562,13 +562,84 @@ struct Index::State {
     if (dead_slots.size() >= 1024 && dead_slots.size() * 4 >= live_count) Sweep();
   }
 
+  // ---- id -> slot ----
+  // An open-addressing table of slot numbers. Keys are read back from the slots (the UUID bytes,
+  // or other_ids), so an id is stored once: 4-8 bytes per indicator here.
+
+  std::string SlotIdKey(uint32_t s) const {
+    const Slot& slot = slots[s];
+    std::string key;
+    if (slot.uuid_id) {
+      key.push_back('\x01');
+      key.append(reinterpret_cast<const char*>(slot.uuid.data()), slot.uuid.size());
+    } else {
+      key.push_back('\x00');
+      if (auto it = other_ids.find(s); it != other_ids.end()) key += it->second;
+    }
+    return key;
+  }
+
+  bool SlotHasIdKey(uint32_t s, std::string_view key) const {
+    const Slot& slot = slots[s];
+    if (key.empty()) return false;
+    if (key[0] == '\x01') {
+      return slot.uuid_id && key.size() == 17 &&
+             std::memcmp(key.data() + 1, slot.uuid.data(), 16) == 0;
+    }
+    if (slot.uuid_id) return false;
+    auto it = other_ids.find(s);
+    return it != other_ids.end() && key.substr(1) == it->second;
+  }
+
+  static constexpr uint32_t kIdEmpty = 0xffffffffu;
+  static constexpr uint32_t kIdTombstone = 0xfffffffeu;
+
+  size_t IdFind(std::string_view key) const {  // position in id_slots, or npos
+    if (id_slots.empty()) return std::string::npos;
+    size_t mask = id_slots.size() - 1;
+    for (size_t i = HashBytes(key) & mask;; i = (i + 1) & mask) {
+      uint32_t v = id_slots[i];
+      if (v == kIdEmpty) return std::string::npos;
+      if (v != kIdTombstone && SlotHasIdKey(v, key)) return i;
+    }
+  }
+
+  void IdRehash(size_t capacity) {
+    std::vector<uint32_t> old(capacity, kIdEmpty);
+    old.swap(id_slots);
+    size_t mask = capacity - 1;
+    for (uint32_t v : old) {
+      if (v >= kIdTombstone) continue;
+      size_t i = HashBytes(SlotIdKey(v)) & mask;
+      while (id_slots[i] != kIdEmpty) i = (i + 1) & mask;
+      id_slots[i] = v;
+    }
+    id_used = id_live;
+  }
+
+  // Precondition: `key` is absent and slots[slot] already answers to it.
+  void IdInsert(std::string_view key, uint32_t slot) {
+    if (id_slots.empty() || (id_used + 1) * 4 > id_slots.size() * 3) {
+      size_t capacity = 16;
+      while ((id_live + 1) * 2 > capacity) capacity *= 2;
+      IdRehash(capacity);
+    }
+    size_t mask = id_slots.size() - 1;
+    size_t i = HashBytes(key) & mask;
+    while (id_slots[i] != kIdEmpty && id_slots[i] != kIdTombstone) i = (i + 1) & mask;
+    if (id_slots[i] == kIdEmpty) ++id_used;
+    id_slots[i] = slot;
+    ++id_live;
+  }
+
   // exclusive
   bool RemoveLocked(std::string_view id) {
     std::string key = IdKey(id);
-    const uint32_t* s = id_table.Find(key);
-    if (s == nullptr) return false;
-    uint32_t slot = *s;
-    id_table.Erase(key);
+    size_t pos = IdFind(key);
+    if (pos == std::string::npos) return false;
+    uint32_t slot = id_slots[pos];
+    id_slots[pos] = kIdTombstone;
+    --id_live;
     KillSlot(slot);
     return true;
   }
@@ -613,7 +684,9 @@ struct Index::State {
   std::vector<std::unique_ptr<Probe>> probes;
   std::unordered_map<std::string, TypeEntry, StringHash, std::equal_to<>> types;
   std::vector<std::pair<std::string_view, TypeEntry*>> type_list;  // same entries, in add order
-  TypedKeyTable id_table;                                          // IdKey -> slot
+  std::vector<uint32_t> id_slots;                                  // id -> slot table (see IdFind)
+  size_t id_used = 0;                                              // entries plus tombstones
+  size_t id_live = 0;
   std::vector<Slot> slots;
   std::vector<uint32_t> free_slots;
   std::vector<uint32_t> dead_slots;
@@ -782,12 +855,7 @@ Status Index::Add(std::string_view indicator_id, Pattern pattern, int64_t valid_
     return registered;
   }
   if (!exact) st.compiled[s.compiled] = std::move(compiled);
-  Result<uint32_t*> id_slot = st.id_table.FindOrInsert(IdKey(indicator_id), slot);
-  if (!id_slot.ok()) {
-    st.KillSlot(slot);
-    return id_slot.status();
-  }
-  **id_slot = slot;
+  st.IdInsert(IdKey(indicator_id), slot);
   return Status::Ok();
 }
 
@@ -978,7 +1046,7 @@ size_t Index::Match(const Observation& observation, std::vector<IndexHit>* hits)
 
 bool Index::Contains(std::string_view indicator_id) const {
   std::shared_lock<std::shared_mutex> lock(state_->mu);
-  return state_->id_table.Find(IdKey(indicator_id)) != nullptr;
+  return state_->IdFind(IdKey(indicator_id)) != std::string::npos;
 }
 
 size_t Index::size() const {
@@ -1021,7 +1089,7 @@ IndexStats Index::Stats() const {
   }
   out.index_bytes =
       st.keys.MemoryBytes() + st.postings.capacity() * sizeof(State::PostingNode) +
-      st.path_ids.MemoryBytes() + st.id_table.MemoryBytes() +
+      st.path_ids.MemoryBytes() + st.id_slots.capacity() * sizeof(uint32_t) +
       st.slots.capacity() * sizeof(State::Slot) +
       st.compiled.capacity() * sizeof(std::unique_ptr<State::Compiled>) +
       (st.free_slots.capacity() + st.dead_slots.capacity() + st.free_compiled.capacity()) *
