@@ -7,11 +7,13 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -32,6 +34,9 @@ class FakeHttpServer {
     // Close the socket after every response although it promised keep-alive (a server dropping
     // an idle connection).
     bool drop_after_response = false;
+    // Serve HTTPS with this PEM certificate and key (both set) instead of HTTP.
+    std::string tls_cert_pem;
+    std::string tls_key_pem;
   };
 
   explicit FakeHttpServer(std::function<Res(const Req&)> handler)
@@ -43,6 +48,11 @@ class FakeHttpServer {
     acceptor_.bind(ep);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
+    if (!options_.tls_cert_pem.empty()) {
+      ssl_ctx_.emplace(asio::ssl::context::tls_server);
+      ssl_ctx_->use_certificate_chain(asio::buffer(options_.tls_cert_pem));
+      ssl_ctx_->use_private_key(asio::buffer(options_.tls_key_pem), asio::ssl::context::pem);
+    }
     thread_ = std::thread([this] { Loop(); });
   }
 
@@ -58,7 +68,9 @@ class FakeHttpServer {
   }
 
   uint16_t port() const { return port_; }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string base() const {
+    return std::string(ssl_ctx_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+  }
   int connections() const { return connections_.load(); }
   std::vector<Req> requests() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -73,10 +85,26 @@ class FakeHttpServer {
       acceptor_.accept(socket, ec);
       if (ec || stop_) break;
       ++connections_;
+      if (ssl_ctx_) {
+        asio::ssl::stream<tcp::socket&> stream(socket, *ssl_ctx_);
+        stream.handshake(asio::ssl::stream_base::server, ec);
+        if (!ec) Serve(stream);
+      } else {
+        Serve(socket);
+      }
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      socket.close(ec);
+    }
+  }
+
+  template <typename Stream>
+  void Serve(Stream& stream) {
+    boost::system::error_code ec;
+    {
       beast::flat_buffer buffer;
       for (;;) {
         Req req;
-        http::read(socket, buffer, req, ec);
+        http::read(stream, buffer, req, ec);
         if (ec) break;
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -86,17 +114,16 @@ class FakeHttpServer {
         res.version(11);
         res.keep_alive(res.keep_alive() && req.keep_alive());
         res.prepare_payload();
-        http::write(socket, res, ec);
+        http::write(stream, res, ec);
         if (ec || !res.keep_alive() || options_.drop_after_response) break;
       }
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
     }
   }
 
   std::function<Res(const Req&)> handler_;
   Options options_;
   asio::io_context ioc_;
+  std::optional<asio::ssl::context> ssl_ctx_;
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::thread thread_;

@@ -1,6 +1,8 @@
 #include "federation/taxii_client.h"
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -11,6 +13,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "federation/fake_http_server.h"
 
@@ -403,6 +409,120 @@ TEST(TaxiiClient, ResolveApiRootNeedsADefaultOrASingleRoot) {
   r = client->ResolveApiRoot("/other/");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("neither"), std::string::npos) << r.status().message();
+}
+
+// A self-signed certificate (usable as its own CA) for `san` ("IP:127.0.0.1", "DNS:x.example").
+struct TestCert {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+TestCert MakeSelfSignedCert(const std::string& san) {
+  TestCert out;
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
+  X509_set_pubkey(x, pkey);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("liaison test"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
+                            {NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(x, pkey, EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, x);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  out.cert_pem.assign(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  n = BIO_get_mem_data(bio, &data);
+  out.key_pem.assign(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  X509_free(x);
+  EVP_PKEY_free(pkey);
+  return out;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/liaison_tls_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << content;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(TlsTest, VerifiesTheServerAgainstTheCaFile) {
+  TestCert cert = MakeSelfSignedCert("IP:127.0.0.1");
+  FakeServer::Options so;
+  so.tls_cert_pem = cert.cert_pem;
+  so.tls_key_pem = cert.key_pem;
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); }, so);
+  ASSERT_EQ(server.base().rfind("https://", 0), 0u);
+
+  TaxiiClientOptions trusted;
+  trusted.ca_file = WriteFile("ca.pem", cert.cert_pem);
+  auto client = MakeClient(server.base(), trusted);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(client->GetApiRoot("/api/").ok());
+  EXPECT_EQ(client->connections_opened(), 1u);  // keep-alive over TLS too
+  client.reset();  // the fake server serves one connection at a time
+
+  // The system trust store does not know this certificate.
+  auto untrusted = MakeClient(server.base());
+  ASSERT_NE(untrusted, nullptr);
+  r = untrusted->GetApiRoot("/api/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("certificate verify failed"), std::string::npos)
+      << r.status().message();
+  untrusted.reset();
+
+  // --insecure skips verification.
+  TaxiiClientOptions insecure;
+  insecure.insecure = true;
+  auto lax = MakeClient(server.base(), insecure);
+  ASSERT_NE(lax, nullptr);
+  EXPECT_TRUE(lax->GetApiRoot("/api/").ok());
+}
+
+TEST_F(TlsTest, RejectsACertificateForAnotherHost) {
+  TestCert cert = MakeSelfSignedCert("DNS:other.example");
+  FakeServer::Options so;
+  so.tls_cert_pem = cert.cert_pem;
+  so.tls_key_pem = cert.key_pem;
+  FakeServer server([](const Req&) { return Json(200, kApiRoot); }, so);
+  TaxiiClientOptions trusted;
+  trusted.ca_file = WriteFile("ca.pem", cert.cert_pem);
+  auto client = MakeClient(server.base(), trusted);
+  ASSERT_NE(client, nullptr);
+  Result<ApiRootInfo> r = client->GetApiRoot("/api/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("certificate verify failed"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(JoinUrl, AddsExactlyOneSlash) {
