@@ -161,6 +161,35 @@ TEST(TaxiiClient, GetObjectsSendsFiltersAndKeepsObjectBytes) {
   EXPECT_NE(target.find("match%5Btype%5D=indicator,malware"), std::string::npos) << target;
 }
 
+TEST(TaxiiClient, GetCollectionsAndStatus) {
+  FakeServer server([](const Req& req) {
+    if (req.target() == "/api/collections/") {
+      return Json(200, R"({"collections":[{"id":"c1","title":"One","alias":"one",)"
+                       R"("can_read":true,"can_write":false,"media_types":["m"]},)"
+                       R"({"id":"c2","title":"Two","can_read":true,"can_write":true}]})");
+    }
+    if (req.target() == "/empty/collections/") return Json(200, "{}");
+    return Json(200, kStatus);
+  });
+  auto client = MakeClient(server.base());
+  ASSERT_NE(client, nullptr);
+  Result<std::vector<CollectionInfo>> cs = client->GetCollections("/api/");
+  ASSERT_TRUE(cs.ok()) << cs.status().ToString();
+  ASSERT_EQ(cs->size(), 2u);
+  EXPECT_EQ((*cs)[0].alias, "one");
+  EXPECT_TRUE((*cs)[0].can_read);
+  EXPECT_FALSE((*cs)[0].can_write);
+  EXPECT_EQ((*cs)[0].media_types, std::vector<std::string>{"m"});
+  EXPECT_TRUE((*cs)[1].can_write);
+  Result<std::vector<CollectionInfo>> none = client->GetCollections("/empty/");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  Result<StatusInfo> st = client->GetStatus("/api/", "2d086da7-4bdc-4f91-900e-d77486753710");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->failure_count, 1);
+  EXPECT_EQ(server.requests().back().target(), "/api/status/2d086da7-4bdc-4f91-900e-d77486753710/");
+}
+
 TEST(TaxiiClient, EmptyObjectsResponseIsAnEmptyPage) {
   FakeServer server([](const Req&) { return Json(200, ""); });
   auto client = MakeClient(server.base());
@@ -488,7 +517,7 @@ TEST_F(TlsTest, VerifiesTheServerAgainstTheCaFile) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(client->GetApiRoot("/api/").ok());
   EXPECT_EQ(client->connections_opened(), 1u);  // keep-alive over TLS too
-  client.reset();  // the fake server serves one connection at a time
+  client.reset();                               // the fake server serves one connection at a time
 
   // The system trust store does not know this certificate.
   auto untrusted = MakeClient(server.base());
