@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -59,10 +60,12 @@ int64_t MonotonicMicros(const Clock& clock) { return clock.MonotonicNanos() / 10
 class Authenticator::Semaphore {
  public:
   explicit Semaphore(int slots) : free_(std::max(1, slots)) {}
-  void Acquire() {
+  // False when no slot freed up within `timeout`.
+  bool Acquire(std::chrono::microseconds timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ > 0; });
+    if (!cv_.wait_for(lock, timeout, [this] { return free_ > 0; })) return false;
     --free_;
+    return true;
   }
   void Release() {
     {
@@ -152,7 +155,10 @@ Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view cred
   const std::string key = CacheKey(user_name, password, hash);
   bool verified = known && CacheLookup(key);
   if (!verified) {
-    verify_slots_->Acquire();
+    if (!verify_slots_->Acquire(std::chrono::microseconds(options_.verification_wait_micros))) {
+      LOG_WARN("password verification queue full; refusing a Basic login for '{}'", user_name);
+      return UnavailableError("the hub is busy; try again shortly");
+    }
     bool match = VerifyPassword(hash, password);
     verify_slots_->Release();
     {

@@ -15,6 +15,8 @@
 //                       says which, so it does not reveal whether a user or key exists.
 //   kResourceExhausted  this client address failed too often recently: refused without checking
 //                       (http/ answers 429 with Retry-After).
+//   kUnavailable        every password-verification slot stayed busy for
+//                       Options::verification_wait_micros (overload; retry later).
 //   others              store failures passed through (e.g. kUnavailable).
 //
 // Costs: a Basic check runs argon2id (~70 ms, 64 MiB), so successes are cached for
@@ -56,6 +58,9 @@ struct AuthenticatorOptions {
   size_t max_tracked_addresses = 100'000;
   // At most this many argon2id verifications run at once (each uses 64 MiB).
   int max_concurrent_verifications = 2;
+  // A Basic check that cannot start a verification within this time (a flood of password guesses
+  // from many addresses) fails with kUnavailable instead of tying up a server thread.
+  int64_t verification_wait_micros = 5'000'000;
   // The hub secret (32 raw bytes, see LoadOrCreateHubSecret); empty: loaded from (or created in)
   // the store on first use of an API key.
   std::string hub_secret;

@@ -16,14 +16,15 @@
 //    pipelined requests are answered in order.
 //  - Bounds: header bytes (431), target length (414), body bytes (413, checked against
 //    Content-Length before reading and enforced while reading chunked bodies), header/body/idle/
-//    write timeouts (the connection is closed; 408 when a body stalls), concurrent connections
+//    write timeouts (the connection is closed), concurrent connections
 //    (beyond max_connections new connections get 503 and are closed).
 //  - A malformed request gets 400 and the connection is closed.
 //  - TLS 1.2 or newer only, when tls_cert_file/tls_key_file are set (PEM).
 //  - One access-log line per request at info level: client, method, path, status, bytes, ms, user.
 //    Never credentials.
 //
-// Thread-safe: port(), tls() and Stop() may be called from any thread.
+// Thread-safe: port(), tls() and Stop() may be called from any thread except a handler's (Stop
+// joins the worker threads).
 
 #include <chrono>
 #include <cstdint>
