@@ -12,11 +12,12 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/hub_settings.h"
 #include "storage/store.h"
 
 namespace liaison::cli {
 
-inline constexpr char kHubDbFile[] = "hub.db";
+using storage::kHubDbFile;
 
 // DIR/hub.db.
 std::string HubDbPath(std::string_view data_dir);

@@ -23,14 +23,15 @@
 #include "auth/api_key.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "storage/hub_settings.h"
 #include "storage/store.h"
 
 namespace liaison::cli {
 
 inline constexpr char kDefaultApiRoot[] = "api";
 inline constexpr char kDefaultCollectionAlias[] = "default";
-inline constexpr char kOrgNameSetting[] = "hub.org_name";
-inline constexpr char kCreatedSetting[] = "hub.created";
+using storage::kCreatedSetting;
+using storage::kOrgNameSetting;
 // Passwords chosen by people must have at least this many bytes.
 inline constexpr size_t kMinPasswordBytes = 8;
 

@@ -16,16 +16,16 @@
 #include "common/log.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "storage/hub_settings.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "taxii/service.h"
 
 namespace liaison::server {
 namespace {
 
-constexpr char kHubDbFile[] = "hub.db";
-// Settings written by `liaison init` (cli/hub_admin.h).
-constexpr char kOrgNameSetting[] = "hub.org_name";
-constexpr char kCreatedSetting[] = "hub.created";
+using storage::kCreatedSetting;
+using storage::kHubDbFile;
+using storage::kOrgNameSetting;
 constexpr uint64_t kDefaultBodyCap = 100ull * 1024 * 1024;
 constexpr uint64_t kMaxBodyCap = 1024ull * 1024 * 1024;
 

@@ -3,7 +3,7 @@
 // SqliteStore: the embedded default Store, one SQLite database file in WAL mode.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<storage::sqlite::SqliteStore> store,
-//                    storage::sqlite::SqliteStore::Open(data_dir + "/liaison.db"));
+//                    storage::sqlite::SqliteStore::Open(data_dir + "/hub.db"));
 //
 // Durability: synchronous=FULL, so a write method that returned OK has been fsync'ed to the WAL and
 // survives kill -9 and power loss. Each write method is one transaction (AddObjects commits its
