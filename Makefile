@@ -1,12 +1,13 @@
 # The front door. `make serve` and `make test` are the README's two set-up commands: each installs
-# missing Debian packages (idempotent), configures and builds, then runs.
+# missing Debian packages (idempotent), configures and builds, then runs. `make bench` runs the
+# benchmarks (bench/README.md).
 BUILD_DIR ?= build/release
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build serve test bench demo format clean
+.PHONY: all deps configure build serve test bench format clean
 
 all: build
 
@@ -19,7 +20,8 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-serve: build
+serve: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target liaison
 	@bash scripts/serve.sh $(BUILD_DIR)/src/cli/liaison $(DATA) $(LISTEN)
 
 test: build
@@ -29,9 +31,6 @@ bench: deps
 	@cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIAISON_BUILD_BENCHMARKS=ON >/dev/null
 	@cmake --build build/bench -j $(JOBS)
 	@bash scripts/run-benchmarks.sh build/bench
-
-demo: build
-	@bash scripts/demo.sh $(BUILD_DIR)/src/cli/liaison
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
