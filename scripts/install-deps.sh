@@ -12,7 +12,6 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libhyperscan-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl ca-certificates openssl
-
 )
 
 missing=()
