@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "auth/password.h"
+#include "common/uuid.h"
 #include "stix/timestamp.h"
 
 namespace liaison::cli {
@@ -88,21 +89,7 @@ Status ValidateSlug(std::string_view what, std::string_view value) {
   return Status::Ok();
 }
 
-Result<std::string> GenerateUuid() {
-  unsigned char b[16];
-  RETURN_IF_ERROR(RandomBytes(b, sizeof b));
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // RFC 4122 section 4.4: version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
-  return out;
-}
+Result<std::string> GenerateUuid() { return RandomUuidV4(); }
 
 Result<std::string> GeneratePassword() {
   static constexpr char kAlphabet[] =

@@ -1,10 +1,10 @@
 #include "cli/match_runner.h"
 
 #include <algorithm>
-#include <random>
 #include <span>
 
 #include "common/json_writer.h"
+#include "common/uuid.h"
 #include "pattern/evaluator.h"
 #include "pattern/observation.h"
 #include "pattern/parser.h"
@@ -323,24 +323,6 @@ StreamSummary MatchStream(std::istream& in, pattern::Index& index, std::ostream&
   return summary;
 }
 
-std::string RandomUuid() {
-  thread_local std::mt19937_64 rng{[] {
-    std::random_device rd;
-    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  }()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
-    uint64_t word = i < 16 ? hi : lo;
-    int shift = 60 - 4 * (i % 16);
-    out += kHex[(word >> shift) & 0xf];
-  }
-  return out;
-}
+std::string RandomUuid() { return RandomUuidV4(); }
 
 }  // namespace liaison::cli

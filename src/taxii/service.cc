@@ -4,10 +4,10 @@
 #include <cstring>
 #include <exception>
 #include <optional>
-#include <random>
 #include <string_view>
 
 #include "common/json_writer.h"
+#include "common/uuid.h"
 #include "policy/collection_access.h"
 #include "stix/timestamp.h"
 #include "taxii/cursor.h"
@@ -183,25 +183,7 @@ std::string VersionText(int64_t micros) {
 }
 
 // A random (version 4) UUID for status resources (TAXII 2.1 section 2, identifier).
-std::string NewUuid() {
-  std::random_device rd;
-  uint8_t b[16];
-  for (int i = 0; i < 4; ++i) {
-    uint32_t v = rd();
-    std::memcpy(b + 4 * i, &v, 4);
-  }
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
-  return out;
-}
+std::string NewUuid() { return RandomUuidV4(); }
 
 // A Host header usable in a URL: host names, IPv4, bracketed IPv6, optional port. Anything else
 // (it is client-supplied) falls back to relative URLs, which TAXII 2.1 section 4.1.1 allows.
