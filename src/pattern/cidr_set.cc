@@ -89,8 +89,9 @@ void CidrSet::ForEachContaining(const CidrBlock& query,
                                 const std::function<void(uint32_t)>& fn) const {
   const Family& f = FamilyOf(query.v6);
   if (f.by_length.empty()) return;
-  for (unsigned len = 0; len <= query.length && len < f.by_length.size(); ++len) {
-    if (!f.lengths.test(len)) continue;
+  // Only the lengths in use (usually one or two), found with the bitset's word scan.
+  for (size_t len = f.lengths._Find_first(); len <= query.length && len < f.by_length.size();
+       len = f.lengths._Find_next(len)) {
     const LengthTable& table = f.by_length[len];
     auto it = table.find(Masked(query, len));
     if (it == table.end()) continue;

@@ -21,6 +21,11 @@ namespace liaison::pattern {
 namespace {
 
 constexpr uint32_t kNil = 0xffffffffu;
+
+uint64_t NextIndexUid() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 constexpr size_t kMaxProbes = 0xffff;
 // Numbers at or beyond 2^53 in magnitude are not indexed: there, int/float mixing in the evaluator
 // (which compares as doubles) could make distinct integers equal.
@@ -356,6 +361,11 @@ struct Index::State {
   // One (object type, path) that some anchor reads.
   struct Probe {
     ObjectPath path;
+    // When every step of `path` is a key (the common case), the steps in the form the fast walk
+    // in CollectCandidates uses: the key, and whether the value found is a _ref to dereference
+    // before the next step (as the evaluator's ResolvePath does, STIX 2.1 section 9.3).
+    bool keys_only = false;
+    std::vector<std::pair<std::string, bool>> key_steps;
     uint32_t key_anchors = 0;  // key anchors registered (including dead ones until a sweep)
     CidrSet subset;
     CidrSet superset;
@@ -419,6 +429,18 @@ struct Index::State {
     *id = static_cast<uint32_t>(probes.size());
     auto probe = std::make_unique<Probe>();
     probe->path = path;
+    probe->keys_only = true;
+    for (size_t i = 0; i < path.steps.size(); ++i) {
+      const PathStep& step = path.steps[i];
+      if (step.kind != PathStep::Kind::kKey) {
+        probe->keys_only = false;
+        probe->key_steps.clear();
+        break;
+      }
+      bool deref = i + 1 < path.steps.size() && step.key.size() >= 4 &&
+                   step.key.compare(step.key.size() - 4, 4, "_ref") == 0;
+      probe->key_steps.emplace_back(step.key, deref);
+    }
     probes.push_back(std::move(probe));
     TypeEntry& te = TypeFor(path.object_type);
     te.probes.push_back(*id);
@@ -644,9 +666,75 @@ struct Index::State {
     return true;
   }
 
+  // The one value a keys-only path reaches from `object`, or nullptr: what ResolvePath finds for
+  // such a path, without its generic walk (member lookups compare sizes before bytes).
+  static const Value* WalkKeys(const Probe& probe, const Observation& obs,
+                               const ObservedObject& object) {
+    const Value* v = &object.value;
+    for (const auto& [key, deref] : probe.key_steps) {
+      if (!v->is_map()) return nullptr;
+      const Value::Map& m = v->as_map();
+      const Value* child = nullptr;
+      if (m.size() <= 16) {
+        for (const Value::Member& member : m) {
+          if (member.first.size() == key.size() &&
+              std::memcmp(member.first.data(), key.data(), key.size()) == 0) {
+            child = &member.second;
+            break;
+          }
+        }
+      } else {
+        child = v->Find(key);
+      }
+      if (child == nullptr) return nullptr;
+      if (deref) {
+        if (!child->is_string()) return nullptr;
+        const ObservedObject* target = obs.FindObject(child->as_string());
+        if (target == nullptr) return nullptr;
+        child = &target->value;
+      }
+      v = child;
+    }
+    return v;
+  }
+
   // Candidate collection for one observation (shared lock held).
   void CollectCandidates(const Observation& obs, std::vector<uint32_t>* candidates,
                          std::unique_ptr<HyperscanScratch>* scratch);
+
+  // Scratch for the calling thread: a thread-local one when this thread last used this index
+  // (or no index), else one from the pool. `*pooled` says whether it must go back to the pool.
+  HyperscanScratch* ThreadScratch(std::unique_ptr<HyperscanScratch>* pooled) {  // shared
+    struct Cached {
+      uint64_t owner = 0;  // State::uid, 0: unused
+      uint64_t epoch = 0;
+      std::unique_ptr<HyperscanScratch> scratch;
+    };
+    thread_local Cached cached;
+    uint64_t epoch = db_epoch.load(std::memory_order_relaxed);
+    if (cached.owner == 0 || (cached.owner == uid && !cached.scratch)) {
+      cached.owner = uid;
+      cached.epoch = epoch - 1;  // prepare below
+      cached.scratch = std::make_unique<HyperscanScratch>();
+    }
+    if (cached.owner == uid) {
+      if (cached.epoch != epoch) {
+        // Databases were installed since: grow the scratch for every database now in use.
+        for (const auto& probe : probes) {
+          if (probe->regex && probe->regex->db) {
+            if (!cached.scratch->Prepare(*probe->regex->db).ok()) {
+              cached.scratch.reset();
+              return nullptr;
+            }
+          }
+        }
+        cached.epoch = epoch;
+      }
+      return cached.scratch.get();
+    }
+    *pooled = AcquireScratch();
+    return pooled->get();
+  }
 
   std::unique_ptr<HyperscanScratch> AcquireScratch() {  // shared
     {
@@ -706,14 +794,35 @@ struct Index::State {
   std::mutex rebuild_mu;  // serialises RebuildRegexDatabases
 
   std::atomic<uint64_t> sequence{0};
+  // Identifies this index to the thread-local scratch caches (never 0, never reused).
+  const uint64_t uid = NextIndexUid();
+  // Bumped whenever a Hyperscan database is installed (under the exclusive lock).
+  std::atomic<uint64_t> db_epoch{1};
   std::atomic<uint64_t> confirmations{0};
   std::atomic<uint64_t> evaluation_errors{0};
 };
 
 void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_t>* candidates,
                                      std::unique_ptr<HyperscanScratch>* scratch) {
+  // Equality keys are built and hashed while walking the observation, their Bloom filter blocks
+  // prefetched, and probed only once every object has been walked, so that the (mostly cold)
+  // filter reads of one observation overlap each other and the rest of the walk. The order in
+  // which candidates are appended does not matter (Match sorts and deduplicates them).
+  struct PendingKey {
+    uint32_t offset;
+    uint32_t size;
+    uint64_t hash;
+  };
   thread_local std::vector<const Value*> values;
-  thread_local std::string key;
+  thread_local std::string key_bytes;
+  thread_local std::vector<PendingKey> pending;
+  key_bytes.clear();
+  pending.clear();
+  HyperscanScratch* scan_scratch = nullptr;
+  // Start loading every object's members at once rather than one object at a time.
+  for (const ObservedObject& object : obs.objects) {
+    if (object.value.is_map()) __builtin_prefetch(object.value.as_map().data());
+  }
   for (const ObservedObject& object : obs.objects) {
     const TypeEntry* found = FindType(object.type);
     if (found == nullptr) continue;
@@ -722,39 +831,60 @@ void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_
     for (uint32_t probe_id : te.probes) {
       const Probe& probe = *probes[probe_id];
       values.clear();
-      ResolvePath(probe.path, obs, object, &values);
+      if (probe.keys_only) {
+        if (const Value* v = WalkKeys(probe, obs, object)) values.push_back(v);
+      } else {
+        ResolvePath(probe.path, obs, object, &values);
+      }
       if (values.empty()) continue;
       bool any_string = false;
       for (const Value* v : values) {
+        // The observed value as an IPv4 address when its key says it is one (a canonical dotted
+        // quad), which spares the CIDR lookup a second parse.
+        bool have_v4 = false;
+        uint32_t v4 = 0;
         if (probe.key_anchors > 0) {
-          key.clear();
-          AppendProbePrefix(probe_id, &key);
-          if (KeyForValue(*v, &key)) {
-            if (const uint32_t* head = keys.Find(key)) {
-              for (uint32_t node = *head; node != kNil; node = postings[node].next) {
-                candidates->push_back(postings[node].slot);
-              }
+          size_t offset = key_bytes.size();
+          AppendProbePrefix(probe_id, &key_bytes);
+          if (KeyForValue(*v, &key_bytes)) {
+            std::string_view key(key_bytes.data() + offset, key_bytes.size() - offset);
+            uint64_t hash = TypedKeyTable::Hash(key);
+            keys.Prefetch(hash);
+            pending.push_back(
+                PendingKey{static_cast<uint32_t>(offset), static_cast<uint32_t>(key.size()), hash});
+            if (key.size() == 7 &&
+                static_cast<uint8_t>(key[2]) == static_cast<uint8_t>(KeyKind::kIpv4)) {
+              have_v4 = true;
+              for (size_t k = 3; k < 7; ++k) v4 = (v4 << 8) | static_cast<uint8_t>(key[k]);
             }
+          } else {
+            key_bytes.resize(offset);
           }
         }
         if (!v->is_string()) continue;
         any_string = true;
         const std::string& text = v->as_string();
         if (!probe.subset.empty() || !probe.superset.empty()) {
-          if (std::optional<IpPrefix> p = ParseIpPrefix(text)) {
-            CidrBlock block = ToCidrBlock(*p);
+          std::optional<CidrBlock> block;
+          if (have_v4) {
+            // ParseIpPrefix reads a canonical dotted quad as the same full-length address.
+            block = CidrBlock{false, Ip128{0, v4}, 32};
+          } else if (std::optional<IpPrefix> p = ParseIpPrefix(text)) {
+            block = ToCidrBlock(*p);
+          }
+          if (block) {
             auto add = [candidates](uint32_t s) { candidates->push_back(s); };
-            probe.subset.ForEachContaining(block, add);
-            probe.superset.ForEachContainedIn(block, add);
+            if (!probe.subset.empty()) probe.subset.ForEachContaining(*block, add);
+            if (!probe.superset.empty()) probe.superset.ForEachContainedIn(*block, add);
           }
         }
         if (probe.regex && probe.regex->db) {
           const RegexGroup& group = *probe.regex;
           bool scanned = false;
           if (IsValidUtf8(text)) {
-            if (!*scratch) *scratch = AcquireScratch();
-            if (*scratch) {
-              Status st = group.db->Scan(text, **scratch, [&](unsigned id) {
+            if (scan_scratch == nullptr) scan_scratch = ThreadScratch(scratch);
+            if (scan_scratch != nullptr) {
+              Status st = group.db->Scan(text, *scan_scratch, [&](unsigned id) {
                 if (id < group.entries.size()) candidates->push_back(group.entries[id].slot);
               });
               scanned = st.ok();
@@ -776,6 +906,14 @@ void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_
         for (size_t i = group.compiled_count; i < group.entries.size(); ++i) {
           candidates->push_back(group.entries[i].slot);
         }
+      }
+    }
+  }
+  for (const PendingKey& k : pending) {
+    std::string_view key(key_bytes.data() + k.offset, k.size);
+    if (const uint32_t* head = keys.Find(key, k.hash)) {
+      for (uint32_t node = *head; node != kNil; node = postings[node].next) {
+        candidates->push_back(postings[node].slot);
       }
     }
   }
@@ -941,6 +1079,8 @@ Status Index::RebuildRegexDatabases() {
     }
     group->db = std::move(job.output.database);
     if (group->db) {
+      // Thread-local scratches (AcquireScratch) notice this and prepare for the new database.
+      st.db_epoch.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard<std::mutex> scratch_lock(st.scratch_mu);
       for (auto& scratch : st.scratch_pool) RETURN_IF_ERROR(scratch->Prepare(*group->db));
     }

@@ -79,6 +79,14 @@ bool TypedKeyTable::BloomMayContain(uint64_t hash) const {
          (block[(h >> 18) & 7] >> ((h >> 21) & 63) & 1);
 }
 
+void TypedKeyTable::Prefetch(uint64_t hash) const {
+  if (bloom_.empty()) return;
+  uint64_t h = BloomMix(hash);
+  const uint64_t* block = bloom_.data() + (((h >> 40) & bloom_block_mask_) * 8);
+  __builtin_prefetch(block);
+  __builtin_prefetch(block + 7);  // the block may straddle two cache lines
+}
+
 const uint32_t* TypedKeyTable::Find(std::string_view key, uint64_t hash) const {
   if (bloom_.empty() || !BloomMayContain(hash)) return nullptr;
   size_t i = SlotFor(key, hash);
