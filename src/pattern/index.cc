@@ -821,7 +821,11 @@ void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_
   HyperscanScratch* scan_scratch = nullptr;
   // Start loading every object's members at once rather than one object at a time.
   for (const ObservedObject& object : obs.objects) {
-    if (object.value.is_map()) __builtin_prefetch(object.value.as_map().data());
+    if (!object.value.is_map()) continue;
+    const Value::Map& m = object.value.as_map();
+    const char* first = reinterpret_cast<const char*>(m.data());
+    const char* last = first + std::min<size_t>(m.size(), 8) * sizeof(Value::Member);
+    for (const char* line = first; line < last; line += 64) __builtin_prefetch(line);
   }
   for (const ObservedObject& object : obs.objects) {
     const TypeEntry* found = FindType(object.type);
@@ -909,6 +913,15 @@ void Index::State::CollectCandidates(const Observation& obs, std::vector<uint32_
       }
     }
   }
+  // Keys that pass the Bloom filter (present, or a false positive): fetch their slots together.
+  size_t maybe = 0;
+  for (const PendingKey& k : pending) {
+    if (keys.MayContain(k.hash)) {
+      keys.PrefetchSlot(k.hash);
+      pending[maybe++] = k;
+    }
+  }
+  pending.resize(maybe);
   for (const PendingKey& k : pending) {
     std::string_view key(key_bytes.data() + k.offset, k.size);
     if (const uint32_t* head = keys.Find(key, k.hash)) {

@@ -297,7 +297,11 @@ void AppendStringKey(std::string_view s, std::string* out) {
       return;
     }
   }
-  if (s.size() >= 2 && s.size() <= 45 && s.find(':') != std::string_view::npos) {
+  // RFC 5952 text starts with a hex digit or ':' (checked first: it spares URLs, domains and
+  // names the search for a colon).
+  if (s.size() >= 2 && s.size() <= 45 &&
+      ((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'f') || s[0] == ':') &&
+      s.find(':') != std::string_view::npos) {
     char buf[64];
     std::optional<Ip128> v6 = ParseIpv6(s);
     if (v6 && std::string_view(buf, FormatIpv6To(*v6, buf)) == s) {

@@ -37,6 +37,12 @@ class TypedKeyTable {
   // Hints the CPU to load the memory a later Find(key, hash) reads first (its Bloom filter
   // block), so that several lookups can overlap their cache misses. No effect on the contents.
   void Prefetch(uint64_t hash) const;
+  // False when a key of this hash is certainly absent (the Bloom filter Find consults first).
+  bool MayContain(uint64_t hash) const { return !bloom_.empty() && BloomMayContain(hash); }
+  // Hints the CPU to load the first slot Find(key, hash) reads after the Bloom filter.
+  void PrefetchSlot(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
 
   // Returns the value slot of `key`, inserting it with `initial` when absent (*inserted says
   // which). Errors: kResourceExhausted when the key arena would pass 4 GiB or a key is longer
