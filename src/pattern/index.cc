@@ -702,20 +702,24 @@ struct Index::State {
   void CollectCandidates(const Observation& obs, std::vector<uint32_t>* candidates,
                          std::unique_ptr<HyperscanScratch>* scratch);
 
-  // Scratch for the calling thread: a thread-local one when this thread last used this index
-  // (or no index), else one from the pool. `*pooled` says whether it must go back to the pool.
+  // Scratch for the calling thread: a thread-local one when this index owns the thread's cache,
+  // else one from the pool (returned in *pooled, to be released by the caller). An index claims
+  // the cache when it is unused, or when its owner has not used it during the last 64 claims
+  // (e.g. it was destroyed), so a thread serving two indexes keeps one fast and one pooled.
   HyperscanScratch* ThreadScratch(std::unique_ptr<HyperscanScratch>* pooled) {  // shared
     struct Cached {
       uint64_t owner = 0;  // State::uid, 0: unused
       uint64_t epoch = 0;
+      uint32_t misses = 0;  // claims by other indexes since the owner last used it
       std::unique_ptr<HyperscanScratch> scratch;
     };
     thread_local Cached cached;
     uint64_t epoch = db_epoch.load(std::memory_order_relaxed);
+    if (cached.owner != uid && cached.owner != 0 && ++cached.misses >= 64) cached.owner = 0;
     if (cached.owner == 0 || (cached.owner == uid && !cached.scratch)) {
       cached.owner = uid;
-      cached.epoch = epoch - 1;  // prepare below
-      cached.scratch = std::make_unique<HyperscanScratch>();
+      cached.epoch = epoch - 1;  // prepare below (a scratch only grows: the old one will do)
+      if (!cached.scratch) cached.scratch = std::make_unique<HyperscanScratch>();
     }
     if (cached.owner == uid) {
       if (cached.epoch != epoch) {
@@ -730,6 +734,7 @@ struct Index::State {
         }
         cached.epoch = epoch;
       }
+      cached.misses = 0;
       return cached.scratch.get();
     }
     *pooled = AcquireScratch();

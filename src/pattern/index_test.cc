@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -194,6 +195,55 @@ TEST(Index, RegexAnchorsPendingThenCompiled) {
   EXPECT_TRUE(index.Remove("like"));
   ASSERT_TRUE(index.RebuildRegexDatabases().ok());
   EXPECT_EQ(HitIds(index, Domain("o", 0, "www.evil.example")), Ids{"late"});
+}
+
+// One thread matching against several indexes (each keeps Hyperscan scratch per thread), across
+// rebuilds that add databases, and after an index is destroyed and replaced.
+TEST(Index, RegexScansWithSeveralIndexesOnOneThread) {
+  auto make = [](const std::string& tag) {
+    auto index = std::make_unique<Index>();
+    EXPECT_TRUE(
+        index->Add("like-" + tag, P("[domain-name:value LIKE '%." + tag + ".example']")).ok());
+    EXPECT_TRUE(index->RebuildRegexDatabases().ok());
+    return index;
+  };
+  std::unique_ptr<Index> a = make("a");
+  std::unique_ptr<Index> b = make("b");
+  for (int round = 0; round < 200; ++round) {
+    EXPECT_EQ(HitIds(*a, Domain("o", 0, "x.a.example")), Ids{"like-a"});
+    EXPECT_EQ(HitIds(*b, Domain("o", 0, "x.b.example")), Ids{"like-b"});
+    EXPECT_EQ(HitIds(*b, Domain("o", 0, "x.a.example")), Ids{});
+  }
+  // A second database (another path) installed after this thread scanned the first.
+  ASSERT_TRUE(a->Add("url-a", P("[url:value MATCHES '^https://a[.]example/']")).ok());
+  ASSERT_TRUE(a->RebuildRegexDatabases().ok());
+  EXPECT_EQ(
+      HitIds(*a, Obs("o", 0, {Object("0", "url", {{"value", Value("https://a.example/x")}})})),
+      Ids{"url-a"});
+  EXPECT_EQ(HitIds(*a, Domain("o", 0, "x.a.example")), Ids{"like-a"});
+  // Replace the index this thread scanned first; the new one must still scan correctly.
+  a.reset();
+  std::unique_ptr<Index> c = make("c");
+  for (int round = 0; round < 200; ++round) {
+    EXPECT_EQ(HitIds(*c, Domain("o", 0, "y.c.example")), Ids{"like-c"});
+    EXPECT_EQ(HitIds(*c, Domain("o", 0, "y.b.example")), Ids{});
+  }
+  EXPECT_EQ(HitIds(*b, Domain("o", 0, "z.b.example")), Ids{"like-b"});
+}
+
+// Keys-only paths through a _ref are dereferenced within the observation, as the evaluator does.
+TEST(Index, EqualityThroughAReference) {
+  Index index;
+  ASSERT_TRUE(index.Add("dst", P("[network-traffic:dst_ref.value = '198.51.100.7']")).ok());
+  Observation hit = Obs("o", 0,
+                        {Object("1", "ipv4-addr", {{"value", Value("198.51.100.7")}}),
+                         Object("0", "network-traffic", {{"dst_ref", Value("1")}})});
+  EXPECT_EQ(HitIds(index, hit), Ids{"dst"});
+  Observation dangling = Obs("o", 0, {Object("0", "network-traffic", {{"dst_ref", Value("9")}})});
+  EXPECT_EQ(HitIds(index, dangling), Ids{});
+  Observation not_a_ref =
+      Obs("o", 0, {Object("0", "network-traffic", {{"dst_ref", Value(int64_t{1})}})});
+  EXPECT_EQ(HitIds(index, not_a_ref), Ids{});
 }
 
 TEST(Index, UnindexableComparisonsUseTheTypeAnchor) {
