@@ -51,8 +51,10 @@
 //     RemoveExpired(now) drops indicators whose valid_until has passed, to reclaim memory.
 //
 // Thread-safety: all methods may be called concurrently. Match takes a shared lock on the index
-// structure (many Match calls run in parallel, each with its own Hyperscan scratch from a pool)
-// plus, for stateful patterns only, one mutex around the window state. Add, Remove, RemoveExpired
+// structure (many Match calls run in parallel, each with its own Hyperscan scratch: a thread-local
+// one for the index a thread mostly matches against, else one from a pool; a thread keeps that
+// scratch memory until it exits) plus, for stateful patterns only, one mutex around the window
+// state. Add, Remove, RemoveExpired
 // and the final install step of RebuildRegexDatabases take the exclusive lock; they are short
 // (no Hyperscan compilation under the lock). RebuildRegexDatabases compiles without any lock held,
 // so it can run on a background thread while matching continues; comparisons added meanwhile stay
