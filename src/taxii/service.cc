@@ -619,19 +619,11 @@ class Handler {
       next = EncodeCursor(page.objects.back().date_added,
                           Scope(endpoint, r.collection.id, path.object_id, f));
     }
-    Response response;
-    switch (endpoint) {
-      case Endpoint::kManifest:
-        response = JsonResponse(200, ManifestBody(page, next));
-        break;
-      case Endpoint::kVersions:
-        response = JsonResponse(200, VersionsBody(page, next));
-        break;
-      default:
-        ASSIGN_OR_RETURN(std::string body, EnvelopeBody(page, next));
-        response = JsonResponse(200, std::move(body));
-        break;
-    }
+    Result<std::string> body = endpoint == Endpoint::kManifest   ? ManifestBody(page, next)
+                               : endpoint == Endpoint::kVersions ? VersionsBody(page, next)
+                                                                 : EnvelopeBody(page, next);
+    if (!body.ok()) return body.status();
+    Response response = JsonResponse(200, std::move(body).value());
     // TAXII 2.1 section 3.2: the date_added of the first and last result.
     if (!page.objects.empty()) {
       response.headers.emplace_back(kDateAddedFirst,
@@ -641,90 +633,86 @@ class Handler {
     return response;
   }
 
-  static void AppendPaging(std::string& out, const storage::ObjectPage& page,
-                           const std::string& next) {
-    out += "\"more\":";
-    out += page.more ? "true" : "false";
-    if (!next.empty()) {
-      out += ",\"next\":";
-      JsonWriter::AppendEscaped(out, next);
+  // The shape every paged TAXII answer shares: {"more":..,"next":..,"<list_key>":[items]}, or {}
+  // when there is nothing (TAXII 2.1 sections 3.7, 5.3.1, 5.8.1). `append_item` writes one item;
+  // an error from it aborts the body.
+  template <typename AppendItem>
+  static Result<std::string> PageBody(const storage::ObjectPage& page, const std::string& next,
+                                      std::string_view list_key, size_t reserve,
+                                      AppendItem append_item) {
+    std::string out;
+    out.reserve(reserve + next.size());
+    out += '{';
+    if (!page.objects.empty() || page.more) {
+      out += "\"more\":";
+      out += page.more ? "true" : "false";
+      if (!next.empty()) {
+        out += ",\"next\":";
+        JsonWriter::AppendEscaped(out, next);
+      }
     }
+    if (!page.objects.empty()) {
+      out += ",\"";
+      out += list_key;
+      out += "\":[";
+      bool first = true;
+      for (const storage::StoredObject& o : page.objects) {
+        if (!first) out += ',';
+        first = false;
+        RETURN_IF_ERROR(append_item(out, o));
+      }
+      out += ']';
+    }
+    out += '}';
+    return out;
   }
 
   // TAXII 2.1 section 3.7. The stored bytes are spliced in as they are: never re-serialised.
   static Result<std::string> EnvelopeBody(const storage::ObjectPage& page,
                                           const std::string& next) {
-    size_t size = 64 + next.size();
+    size_t size = 64;
     for (const storage::StoredObject& o : page.objects) size += o.json.size() + 1;
-    std::string out;
-    out.reserve(size);
-    out += '{';
-    if (!page.objects.empty() || page.more) AppendPaging(out, page, next);
-    if (!page.objects.empty()) {
-      out += ",\"objects\":[";
-      bool first = true;
-      for (const storage::StoredObject& o : page.objects) {
-        // The store returns bytes for non-metadata queries; empty bytes would corrupt the answer.
-        if (o.json.empty())
-          return DataLossError("the stored bytes of object " + o.id + " are missing");
-        if (!first) out += ',';
-        first = false;
-        out += o.json;
-      }
-      out += ']';
-    }
-    out += '}';
-    return out;
+    return PageBody(page, next, "objects", size,
+                    [](std::string& out, const storage::StoredObject& o) -> Status {
+                      // The store returns bytes for non-metadata queries; empty bytes would
+                      // corrupt the answer.
+                      if (o.json.empty()) {
+                        return DataLossError("the stored bytes of object " + o.id + " are missing");
+                      }
+                      out += o.json;
+                      return Status::Ok();
+                    });
   }
 
   // TAXII 2.1 section 5.3.1.
-  static std::string ManifestBody(const storage::ObjectPage& page, const std::string& next) {
-    std::string out;
-    out.reserve(64 + page.objects.size() * 180);
-    out += '{';
-    if (!page.objects.empty() || page.more) AppendPaging(out, page, next);
-    if (!page.objects.empty()) {
-      out += ",\"objects\":[";
-      bool first = true;
-      for (const storage::StoredObject& o : page.objects) {
-        if (!first) out += ',';
-        first = false;
-        out += "{\"id\":";
-        JsonWriter::AppendEscaped(out, o.id);
-        out += ",\"date_added\":\"";
-        out += TaxiiTimestamp(o.date_added);
-        out += "\",\"version\":\"";
-        out += VersionText(o.version);
-        out += "\",\"media_type\":";
-        JsonWriter::AppendEscaped(out, "application/stix+json;version=" + o.spec_version);
-        out += '}';
-      }
-      out += ']';
-    }
-    out += '}';
-    return out;
+  static Result<std::string> ManifestBody(const storage::ObjectPage& page,
+                                          const std::string& next) {
+    return PageBody(page, next, "objects", 64 + page.objects.size() * 180,
+                    [](std::string& out, const storage::StoredObject& o) -> Status {
+                      out += "{\"id\":";
+                      JsonWriter::AppendEscaped(out, o.id);
+                      out += ",\"date_added\":\"";
+                      out += TaxiiTimestamp(o.date_added);
+                      out += "\",\"version\":\"";
+                      out += VersionText(o.version);
+                      out += "\",\"media_type\":";
+                      JsonWriter::AppendEscaped(out,
+                                                "application/stix+json;version=" + o.spec_version);
+                      out += '}';
+                      return Status::Ok();
+                    });
   }
 
   // TAXII 2.1 section 5.8.1.
-  static std::string VersionsBody(const storage::ObjectPage& page, const std::string& next) {
-    std::string out;
-    out.reserve(64 + page.objects.size() * 32);
-    out += '{';
-    if (!page.objects.empty() || page.more) AppendPaging(out, page, next);
-    if (!page.objects.empty()) {
-      out += ",\"versions\":[";
-      bool first = true;
-      for (const storage::StoredObject& o : page.objects) {
-        if (!first) out += ',';
-        first = false;
-        out += '"';
-        out += VersionText(o.version);
-        out += '"';
-      }
-      out += ']';
-    }
-    out += '}';
-    return out;
+  static Result<std::string> VersionsBody(const storage::ObjectPage& page,
+                                          const std::string& next) {
+    return PageBody(page, next, "versions", 64 + page.objects.size() * 32,
+                    [](std::string& out, const storage::StoredObject& o) -> Status {
+                      out += '"';
+                      out += VersionText(o.version);
+                      out += '"';
+                      return Status::Ok();
+                    });
   }
 
   // TAXII 2.1 section 5.7. Deleting needs both can_read and can_write; one of them alone is 403,
