@@ -12,4 +12,13 @@ inline constexpr char kOrgNameSetting[] = "hub.org_name";
 // When the hub was initialised (STIX timestamp); its presence says `init` completed.
 inline constexpr char kCreatedSetting[] = "hub.created";
 
+// The hub's organisation identity: its id ("identity--<uuid>") and the STIX identity object (JSON)
+// that `init` creates; the hub's public API root URL and inbox collection (`identity export`).
+inline constexpr char kIdentityIdSetting[] = "hub.identity_id";
+inline constexpr char kIdentitySetting[] = "hub.identity";
+inline constexpr char kPublicUrlSetting[] = "hub.url";
+inline constexpr char kInboxSetting[] = "hub.inbox";
+// The default TLP level of unmarked objects ("amber" unless set): policy/tlp.h names.
+inline constexpr char kDefaultTlpSetting[] = "policy.default_tlp";
+
 }  // namespace liaison::storage

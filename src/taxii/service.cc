@@ -819,8 +819,9 @@ class Handler {
 
 }  // namespace
 
-Service::Service(storage::Store& store, Clock& clock, ServiceOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {}
+Service::Service(storage::Store& store, Clock& clock, ServiceOptions options,
+                 SharingHooks* sharing)
+    : store_(store), clock_(clock), options_(std::move(options)), sharing_(sharing) {}
 
 Result<Response> Service::Handle(const Request& request) const {
   try {

@@ -25,6 +25,8 @@
 // for an empty page). Paging cursors are described in taxii/cursor.h.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,7 @@
 #include "policy/principal.h"
 #include "stix/object.h"
 #include "storage/store.h"
+#include "taxii/sharing_hooks.h"
 
 namespace liaison::taxii {
 
@@ -53,11 +56,27 @@ struct Request {
   policy::Principal principal;
 };
 
+// A response body produced over time (Server-Sent Events, GET /liaison/v1/events). http/ writes
+// the status and headers (no Content-Length; chunked), then alternates: Poll; when Poll gave
+// nothing, wait for the wake callback or a heartbeat interval (it then sends an SSE comment line);
+// until Poll returns false, the client goes away or the server stops.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Must not block for long (a store read is fine). Appends what is ready to `out`. Returns false
+  // when the stream is over (after `out` is written).
+  virtual bool Poll(std::string& out) = 0;
+  // `wake` may be called from any thread, any number of times, until the stream is destroyed;
+  // it replaces an earlier one. The stream must not call it after its destructor started.
+  virtual void SetWake(std::function<void()> wake) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = kTaxiiMediaType;
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. X-TAXII-Date-Added-First
   std::string body;
+  std::shared_ptr<ResponseStream> stream;  // set: `body` is ignored and the stream is written
 };
 
 struct ServiceOptions {
@@ -74,7 +93,10 @@ struct ServiceOptions {
 
 class Service {
  public:
-  Service(storage::Store& store, Clock& clock, ServiceOptions options);
+  // `sharing` (may be null in unit tests: everything visible, nothing labelled) must outlive the
+  // service; the hub always passes federation::Sharing.
+  Service(storage::Store& store, Clock& clock, ServiceOptions options,
+          SharingHooks* sharing = nullptr);
 
   // Handles a request whose path starts with /taxii2/ or an API root. Errors carry the code http/
   // maps: kNotFound (404, also for resources the principal may not know about), kPermissionDenied
@@ -95,6 +117,7 @@ class Service {
   storage::Store& store_;
   Clock& clock_;
   const ServiceOptions options_;
+  SharingHooks* const sharing_;
 };
 
 }  // namespace liaison::taxii

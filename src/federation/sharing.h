@@ -1,0 +1,69 @@
+#pragma once
+
+// Sharing: the hub's taxii::SharingHooks. Applies policy/sharing.h and crypto/ on every TAXII
+// write and read:
+//
+// Write by this hub's own people (publish): label = {tlp from object_marking_refs (policy/tlp.h;
+// unmarked: policy.default_tlp), origin = this hub, recipients = x_liaison_recipients (each must
+// be a known partner for AMBER+STRICT/RED: else the object is refused), received_from = ""}.
+// TLP:RED objects are signed and sealed (crypto/signature.h wrapper) to this hub and every
+// recipient before they are stored. Outbox rows: one per partner with a push channel on the
+// collection whose Disclose() allows it (Audience kPartner, channel_max). Feedback: a sighting
+// (sighting_of_ref), opinion or note (object_refs) about an object another hub originated is also
+// queued to that origin (when it is a partner and Disclose allows it: named-recipient levels must
+// name it), whatever the channels say: that is the reverse channel.
+//
+// Write by a partner (its inbox): every object must carry a valid x_liaison_signature (or be a
+// sealed wrapper holding one for this hub); the key must be the one trusted for the origin when
+// the origin is a partner; policy::Accept must allow it; then the signature is stripped (kept in
+// the label) and the object stored like a publish but with origin = signer, received_from =
+// sender, and outbox rows only for onward levels. Refusals are status failures with a clear
+// message plus an audit "reject" record. A feedback object about an object this hub originated
+// becomes a FeedbackRecord (outcome from x_liaison_feedback {"outcome","note"} when present;
+// else sighting -> "seen", opinion -> "opinion", note -> "note").
+//
+// Read: local users see every object of collections they may read (RED unsealed; each RED read
+// audited "read-red"); partner principals see what Disclose allows given the pull channel on the
+// collection, in wire form (signed, RED as wrapper); anonymous readers of public collections only
+// CLEAR.
+//
+// Thread-safe.
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/notifier.h"
+#include "federation/hub_identity.h"
+#include "storage/store.h"
+#include "taxii/sharing_hooks.h"
+
+namespace liaison::federation {
+
+// Wire form of a stored object for a partner: signed (local origin: signed now with this hub's
+// key; received: with the stored origin signature block) or the sealed wrapper as stored.
+Result<std::string> WireForm(const storage::StoredObject& object, const HubIdentity& self);
+
+class Sharing final : public taxii::SharingHooks {
+ public:
+  // `outbox_changed` is notified after a commit that queued outbox rows; `events_changed` after
+  // every commit that wrote events. All references must outlive the object.
+  Sharing(storage::Store& store, const HubIdentity& self, Clock& clock, Notifier& outbox_changed,
+          Notifier& events_changed);
+
+  Result<taxii::PreparedAdd> PrepareAdd(const policy::Principal& principal,
+                                        const storage::Collection& collection,
+                                        std::vector<stix::ObjectInfo> objects) override;
+  void Committed(const storage::Collection& collection,
+                 const storage::AddObjectsResult& result) override;
+  std::unique_ptr<taxii::ReadFilter> ForReader(const policy::Principal& principal,
+                                               const storage::Collection& collection) override;
+
+ private:
+  storage::Store& store_;
+  const HubIdentity& self_;
+  Clock& clock_;
+  Notifier& outbox_changed_;
+  Notifier& events_changed_;
+};
+
+}  // namespace liaison::federation
