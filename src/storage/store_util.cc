@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "common/json_writer.h"
 #include "stix/timestamp.h"
 
 namespace liaison::storage {
@@ -19,7 +20,7 @@ Status ValidateAddObjectsRequest(const AddObjectsRequest& request) {
     if (o.spec_version.empty()) return InvalidArgumentError(what + ": spec_version is empty");
     if (o.json.empty()) return InvalidArgumentError(what + ": json is empty");
   }
-  return Status::Ok();
+  return ValidateAuditRecords(request.audit);
 }
 
 Status ValidateObjectQuery(const ObjectQuery& query) {
@@ -48,6 +49,125 @@ void FinishStatusCounts(StatusResource& status) {
 int64_t FetchLimit(size_t limit) {
   constexpr size_t kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
   return static_cast<int64_t>(limit > kMax ? kMax : limit) + 1;
+}
+
+Status ValidatePartner(const Partner& partner) {
+  if (partner.id.empty()) return InvalidArgumentError("partner id is empty");
+  return Status::Ok();
+}
+
+Status ValidateChannel(const Channel& channel) {
+  if (channel.id.empty()) return InvalidArgumentError("channel id is empty");
+  if (channel.partner.empty()) return InvalidArgumentError("channel partner is empty");
+  if (channel.collection_id.empty()) return InvalidArgumentError("channel collection is empty");
+  return Status::Ok();
+}
+
+Status ValidateAuditRecords(const std::vector<AuditRecord>& records) {
+  for (const AuditRecord& r : records) {
+    if (r.kind.empty()) return InvalidArgumentError("audit record kind is empty");
+  }
+  return Status::Ok();
+}
+
+Status ValidateLookupIds(const std::vector<std::string>& ids) {
+  if (ids.size() > kMaxQueryValues) {
+    return InvalidArgumentError("too many ids in one lookup (" + std::to_string(ids.size()) +
+                                "; at most " + std::to_string(kMaxQueryValues) + ")");
+  }
+  for (const std::string& id : ids) {
+    if (id.empty()) return InvalidArgumentError("an object id to look up is empty");
+  }
+  return Status::Ok();
+}
+
+ObjectLabel UnknownObjectLabel() {
+  ObjectLabel label;
+  label.tlp = 4;  // policy::Tlp::kRed (storage does not depend on policy)
+  return label;
+}
+
+std::string ReceiptEventData(const OutboxRow& row) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("partner");
+  w.String(row.partner);
+  w.Key("state");
+  w.String(OutboxStateName(row.state));
+  w.Key("attempts");
+  w.Int(row.attempts);
+  w.Key("delivered_at");
+  w.Int(row.delivered_at);
+  w.Key("error");
+  w.String(row.error);
+  w.EndObject();
+  return std::move(w).Take();
+}
+
+std::string FeedbackEventData(const FeedbackRecord& record) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("about_id");
+  w.String(record.about_id);
+  w.Key("feedback_id");
+  w.String(record.feedback_id);
+  w.Key("feedback_version");
+  w.Int(record.feedback_version);
+  w.Key("from");
+  w.String(record.from);
+  w.Key("outcome");
+  w.String(record.outcome);
+  w.Key("note");
+  w.String(record.note);
+  w.Key("count");
+  w.Int(record.count);
+  w.Key("received");
+  w.Int(record.received);
+  w.EndObject();
+  return std::move(w).Take();
+}
+
+std::string ObjectEventData(const StoredObject& object) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("type");
+  w.String(object.type);
+  w.Key("spec_version");
+  w.String(object.spec_version);
+  w.Key("date_added");
+  w.Int(object.date_added);
+  w.EndObject();
+  return std::move(w).Take();
+}
+
+std::string EncodeRecipients(const std::vector<std::string>& recipients) {
+  std::string out;
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    if (i > 0) out += ',';
+    for (char ch : recipients[i]) {
+      if (ch == '\\' || ch == ',') out += '\\';
+      out += ch;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> DecodeRecipients(std::string_view text) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (ch == '\\') {
+      if (i + 1 == text.size()) {
+        return DataLossError("stored recipient list ends in a dangling escape");
+      }
+      out.back() += text[++i];
+    } else if (ch == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += ch;
+    }
+  }
+  return out;
 }
 
 }  // namespace liaison::storage

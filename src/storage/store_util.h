@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/store.h"
@@ -21,7 +23,8 @@ namespace liaison::storage {
 std::string FormatVersionText(int64_t micros);
 
 // Checks the parts of an AddObjectsRequest a backend relies on: every object has a non-empty id,
-// type, spec_version and json. kInvalidArgument naming the first bad object.
+// type, spec_version and json, every audit record a kind. kInvalidArgument naming the first bad
+// object.
 Status ValidateAddObjectsRequest(const AddObjectsRequest& request);
 
 // The most values one filter list of an ObjectQuery may hold (ids, types, spec_versions,
@@ -45,5 +48,40 @@ inline int64_t NextDateAdded(int64_t last_date_added, int64_t now_micros) {
 // The number of rows a page query should fetch to know `more`: limit + 1, clamped so that huge
 // limits do not overflow.
 int64_t FetchLimit(size_t limit);
+
+// ---------------------------------------------------------------------------------------------
+// Sharing (issue 4)
+
+// Argument checks shared by the backends: kInvalidArgument for an empty Partner::id, an empty
+// Channel::id / partner / collection_id, an empty id list entry.
+Status ValidatePartner(const Partner& partner);
+Status ValidateChannel(const Channel& channel);
+// kInvalidArgument for an audit record with an empty kind.
+Status ValidateAuditRecords(const std::vector<AuditRecord>& records);
+// kInvalidArgument for more than kMaxQueryValues ids or an empty id.
+Status ValidateLookupIds(const std::vector<std::string>& ids);
+
+// The label given to events about an object whose label is unknown (deleted since): TLP:RED with
+// no origin or recipients, so that no visibility filter lets it through by accident.
+ObjectLabel UnknownObjectLabel();
+
+// HubEvent::data of a "receipt" event for `row` after its change:
+// {"partner":"...","state":"delivered","attempts":1,"delivered_at":123,"error":""}.
+std::string ReceiptEventData(const OutboxRow& row);
+
+// HubEvent::data of a "feedback" event:
+// {"about_id","feedback_id","feedback_version","from","outcome","note","count","received"}.
+std::string FeedbackEventData(const FeedbackRecord& record);
+
+// HubEvent::data of an "object" event: {"type":"indicator","spec_version":"2.1","date_added":N}.
+std::string ObjectEventData(const StoredObject& object);
+
+// The compact text form of ObjectLabel::recipients used by the SQL backends: the ids joined by
+// ',', each backslash doubled and each ',' inside an id written as backslash-comma
+// ("identity--a,identity--b"; `x\,y` is the one id "x,y"). The empty list is stored as SQL NULL by
+// the backends (so that a list holding one empty id, encoded "", stays distinct).
+std::string EncodeRecipients(const std::vector<std::string>& recipients);
+// The inverse of EncodeRecipients. kDataLoss for a dangling escape.
+Result<std::vector<std::string>> DecodeRecipients(std::string_view text);
 
 }  // namespace liaison::storage

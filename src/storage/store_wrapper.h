@@ -93,6 +93,57 @@ class StoreWrapper : public Store {
   Result<int64_t> CountObjects(const std::string& collection_id) override {
     return target_->CountObjects(collection_id);
   }
+  Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) override {
+    return target_->LookupObjects(ids);
+  }
+  Result<StoredObject> GetObjectVersion(const std::string& collection_id, const std::string& id,
+                                        int64_t version) override {
+    return target_->GetObjectVersion(collection_id, id, version);
+  }
+  Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
+                                               int64_t now_micros) override {
+    return target_->AppendAudit(records, now_micros);
+  }
+  Result<std::vector<AuditRecord>> ListAudit(int64_t after_seq, size_t limit) override {
+    return target_->ListAudit(after_seq, limit);
+  }
+  Result<std::vector<HubEvent>> ListEvents(int64_t after_seq, size_t limit) override {
+    return target_->ListEvents(after_seq, limit);
+  }
+  Result<int64_t> LastEventSeq() override { return target_->LastEventSeq(); }
+  Status CreatePartner(const Partner& partner) override { return target_->CreatePartner(partner); }
+  Status UpdatePartner(const Partner& partner) override { return target_->UpdatePartner(partner); }
+  Result<Partner> GetPartner(const std::string& id) override { return target_->GetPartner(id); }
+  Result<std::vector<Partner>> ListPartners() override { return target_->ListPartners(); }
+  Status DeletePartner(const std::string& id) override { return target_->DeletePartner(id); }
+  Status CreateChannel(const Channel& channel) override { return target_->CreateChannel(channel); }
+  Result<std::vector<Channel>> ListChannels(const std::string& partner) override {
+    return target_->ListChannels(partner);
+  }
+  Status DeleteChannel(const std::string& id) override { return target_->DeleteChannel(id); }
+  Status SetChannelCursor(const std::string& id, const std::string& cursor) override {
+    return target_->SetChannelCursor(id, cursor);
+  }
+  Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& partner, size_t limit,
+                                             int64_t now_micros, int64_t lease_micros) override {
+    return target_->ClaimOutbox(partner, limit, now_micros, lease_micros);
+  }
+  Status MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) override {
+    return target_->MarkOutboxDelivered(seqs, now_micros);
+  }
+  Status MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
+                          bool permanent, int64_t next_attempt, int64_t now_micros) override {
+    return target_->MarkOutboxFailed(seqs, error, permanent, next_attempt, now_micros);
+  }
+  Result<std::vector<OutboxRow>> ListOutbox(const OutboxQuery& query) override {
+    return target_->ListOutbox(query);
+  }
+  Result<std::vector<std::string>> PartnersWithQueuedOutbox() override {
+    return target_->PartnersWithQueuedOutbox();
+  }
+  Result<std::vector<FeedbackRecord>> ListFeedback(const std::string& about_id) override {
+    return target_->ListFeedback(about_id);
+  }
 
  protected:
   // Destroys an owned target early (e.g. to close files before a subclass deletes them). The

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "audit/chain.h"
 #include "storage/store_util.h"
 
 namespace liaison::storage::memory {
@@ -133,6 +134,7 @@ Status MemoryStore::DeleteCollection(const std::string& api_root, const std::str
   for (auto g = grants_.begin(); g != grants_.end();) {
     g = g->first.first == id ? grants_.erase(g) : std::next(g);
   }
+  std::erase_if(channels_, [&](const Channel& ch) { return ch.collection_id == id; });
   return Status::Ok();
 }
 
@@ -184,6 +186,7 @@ Status MemoryStore::UpdateUser(const User& user) {
   it->second.role = user.role;
   it->second.password_hash = user.password_hash;
   it->second.disabled = user.disabled;
+  it->second.partner = user.partner;
   return Status::Ok();
 }
 
@@ -255,6 +258,7 @@ Result<AddObjectsResult> MemoryStore::AddObjects(const AddObjectsRequest& reques
   result.status = request.status;
   int64_t last = c->last_date_added;
   std::vector<VersionRow> added;
+  std::vector<const NewObject*> added_from;  // the request object of each entry of `added`
   // (id, version) pairs added by this call, to spot duplicates within the batch.
   std::map<std::pair<std::string, int64_t>, size_t> added_index;
 
@@ -303,6 +307,7 @@ Result<AddObjectsResult> MemoryStore::AddObjects(const AddObjectsRequest& reques
     row.object.date_added = candidate;
     row.object.version = o.version.value_or(candidate);
     row.object.json = o.json;
+    row.object.label = o.label;
     last = candidate;
     if (result.added == 0) result.first_date_added = candidate;
     result.last_date_added = candidate;
@@ -310,16 +315,64 @@ Result<AddObjectsResult> MemoryStore::AddObjects(const AddObjectsRequest& reques
     result.status.successes.push_back({o.id, FormatVersionText(row.object.version), ""});
     added_index[{o.id, row.object.version}] = added.size();
     added.push_back(std::move(row));
+    added_from.push_back(&o);
   }
   FinishStatusCounts(result.status);
 
-  for (VersionRow& row : added) {
+  // Nothing below can fail: the call is all-or-nothing. The objects go in first so that feedback
+  // events find the label of an object added earlier in the same batch.
+  std::vector<std::pair<const NewObject*, StoredObject>> new_versions;  // request object, stored
+  for (size_t i = 0; i < added.size(); ++i) {
+    VersionRow& row = added[i];
     c->by_id[row.object.id][row.object.version] = row.object.date_added;
     int64_t date = row.object.date_added;
-    c->by_date.emplace(date, std::move(row));
+    auto it = c->by_date.emplace(date, std::move(row)).first;
+    new_versions.emplace_back(added_from[i], it->second.object);
   }
   c->last_date_added = last;
   if (!result.status.id.empty()) statuses_[result.status.id] = result.status;
+
+  for (const auto& [o, stored] : new_versions) {
+    HubEvent event;
+    event.time = now_micros;
+    event.kind = "object";
+    event.collection_id = request.collection_id;
+    event.object_id = stored.id;
+    event.version = stored.version;
+    event.label = stored.label;
+    event.data = ObjectEventData(stored);
+    AppendEvent(std::move(event));
+    for (const std::string& partner : o->outbox_partners) {
+      OutboxRow row;
+      row.seq = ++last_outbox_seq_;
+      row.partner = partner;
+      row.collection_id = request.collection_id;
+      row.object_id = stored.id;
+      row.version = stored.version;
+      row.date_added = stored.date_added;
+      row.next_attempt = now_micros;
+      row.created = now_micros;
+      outbox_.emplace(row.seq, std::move(row));
+    }
+    for (const FeedbackRecord& given : o->feedback) {
+      FeedbackRecord record = given;
+      record.feedback_id = stored.id;
+      record.feedback_version = stored.version;
+      record.received = now_micros;
+      const StoredObject* about = Newest(record.about_id);
+      HubEvent fb;
+      fb.time = now_micros;
+      fb.kind = "feedback";
+      fb.collection_id = request.collection_id;
+      fb.object_id = record.about_id;
+      fb.version = stored.version;
+      fb.label = about != nullptr ? about->label : stored.label;
+      fb.data = FeedbackEventData(record);
+      AppendEvent(std::move(fb));
+      feedback_.push_back(std::move(record));
+    }
+  }
+  AppendAuditLocked(request.audit, now_micros);
   return result;
 }
 
@@ -372,6 +425,7 @@ StoredObject MemoryStore::Project(const StoredObject& object, bool metadata_only
   out.spec_version = object.spec_version;
   out.version = object.version;
   out.date_added = object.date_added;
+  out.label = object.label;
   return out;
 }
 
@@ -466,6 +520,304 @@ Result<int64_t> MemoryStore::CountObjects(const std::string& collection_id) {
   CollectionState* c = FindCollection(collection_id);
   if (c == nullptr) return UnknownCollection(collection_id);
   return static_cast<int64_t>(c->by_date.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing (issue 4)
+
+const StoredObject* MemoryStore::Newest(const std::string& id) const {
+  const StoredObject* best = nullptr;
+  for (const auto& c : collections_) {
+    auto ids = c->by_id.find(id);
+    if (ids == c->by_id.end() || ids->second.empty()) continue;
+    const StoredObject& o = c->by_date.at(ids->second.rbegin()->second).object;
+    if (best == nullptr || o.version > best->version ||
+        (o.version == best->version && o.date_added > best->date_added)) {
+      best = &o;
+    }
+  }
+  return best;
+}
+
+Result<std::vector<StoredObject>> MemoryStore::LookupObjects(const std::vector<std::string>& ids) {
+  RETURN_IF_ERROR(ValidateLookupIds(ids));
+  MutexLock lock(&mu_);
+  std::vector<StoredObject> out;
+  std::vector<std::string> seen;
+  for (const std::string& id : ids) {
+    if (Contains(seen, id)) continue;
+    seen.push_back(id);
+    if (const StoredObject* o = Newest(id)) out.push_back(Project(*o, /*metadata_only=*/true));
+  }
+  return out;
+}
+
+Result<StoredObject> MemoryStore::GetObjectVersion(const std::string& collection_id,
+                                                   const std::string& id, int64_t version) {
+  MutexLock lock(&mu_);
+  CollectionState* c = FindCollection(collection_id);
+  if (c == nullptr) return UnknownCollection(collection_id);
+  auto ids = c->by_id.find(id);
+  if (ids != c->by_id.end()) {
+    auto v = ids->second.find(version);
+    if (v != ids->second.end()) return c->by_date.at(v->second).object;
+  }
+  return NotFoundError("object '" + id + "' version " + FormatVersionText(version) +
+                       " is not in collection '" + collection_id + "'");
+}
+
+std::vector<AuditRecord> MemoryStore::AppendAuditLocked(const std::vector<AuditRecord>& records,
+                                                        int64_t now_micros) {
+  std::vector<AuditRecord> out;
+  out.reserve(records.size());
+  for (const AuditRecord& given : records) {
+    AuditRecord r = given;
+    r.seq = static_cast<int64_t>(audit_.size()) + 1;
+    if (r.time == 0) r.time = now_micros;
+    r.prev_hash = audit_.empty() ? std::string() : audit_.back().hash;
+    r.hash = audit::ChainHash(r);
+    audit_.push_back(r);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<AuditRecord>> MemoryStore::AppendAudit(const std::vector<AuditRecord>& records,
+                                                          int64_t now_micros) {
+  RETURN_IF_ERROR(ValidateAuditRecords(records));
+  MutexLock lock(&mu_);
+  return AppendAuditLocked(records, now_micros);
+}
+
+Result<std::vector<AuditRecord>> MemoryStore::ListAudit(int64_t after_seq, size_t limit) {
+  MutexLock lock(&mu_);
+  std::vector<AuditRecord> out;
+  // Entries are stored by seq, but a test may have removed some (see StoreWrapper tampering), so
+  // search rather than index.
+  auto it = std::upper_bound(audit_.begin(), audit_.end(), after_seq,
+                             [](int64_t seq, const AuditRecord& r) { return seq < r.seq; });
+  for (; it != audit_.end() && out.size() < limit; ++it) out.push_back(*it);
+  return out;
+}
+
+void MemoryStore::AppendEvent(HubEvent event) {
+  event.seq = ++last_event_seq_;
+  events_.push_back(std::move(event));
+}
+
+void MemoryStore::AppendReceipt(const OutboxRow& row, int64_t now_micros) {
+  HubEvent event;
+  event.time = now_micros;
+  event.kind = "receipt";
+  event.collection_id = row.collection_id;
+  event.object_id = row.object_id;
+  event.version = row.version;
+  event.label = UnknownObjectLabel();
+  if (CollectionState* c = FindCollection(row.collection_id)) {
+    auto ids = c->by_id.find(row.object_id);
+    if (ids != c->by_id.end()) {
+      auto v = ids->second.find(row.version);
+      if (v != ids->second.end()) event.label = c->by_date.at(v->second).object.label;
+    }
+  }
+  event.data = ReceiptEventData(row);
+  AppendEvent(std::move(event));
+}
+
+Result<std::vector<HubEvent>> MemoryStore::ListEvents(int64_t after_seq, size_t limit) {
+  MutexLock lock(&mu_);
+  std::vector<HubEvent> out;
+  auto it = std::upper_bound(events_.begin(), events_.end(), after_seq,
+                             [](int64_t seq, const HubEvent& e) { return seq < e.seq; });
+  for (; it != events_.end() && out.size() < limit; ++it) out.push_back(*it);
+  return out;
+}
+
+Result<int64_t> MemoryStore::LastEventSeq() {
+  MutexLock lock(&mu_);
+  return last_event_seq_;
+}
+
+Status MemoryStore::CreatePartner(const Partner& partner) {
+  RETURN_IF_ERROR(ValidatePartner(partner));
+  MutexLock lock(&mu_);
+  if (!partners_.emplace(partner.id, partner).second) {
+    return AlreadyExistsError("partner '" + partner.id + "' exists");
+  }
+  return Status::Ok();
+}
+
+Status MemoryStore::UpdatePartner(const Partner& partner) {
+  MutexLock lock(&mu_);
+  auto it = partners_.find(partner.id);
+  if (it == partners_.end()) return NotFoundError("partner '" + partner.id + "' does not exist");
+  const int64_t created = it->second.created;
+  it->second = partner;
+  it->second.created = created;
+  return Status::Ok();
+}
+
+Result<Partner> MemoryStore::GetPartner(const std::string& id) {
+  MutexLock lock(&mu_);
+  auto it = partners_.find(id);
+  if (it == partners_.end()) return NotFoundError("partner '" + id + "' does not exist");
+  return it->second;
+}
+
+Result<std::vector<Partner>> MemoryStore::ListPartners() {
+  MutexLock lock(&mu_);
+  std::vector<Partner> out;
+  for (const auto& [id, p] : partners_) out.push_back(p);
+  return out;
+}
+
+Status MemoryStore::DeletePartner(const std::string& id) {
+  MutexLock lock(&mu_);
+  if (partners_.erase(id) == 0) return NotFoundError("partner '" + id + "' does not exist");
+  std::erase_if(channels_, [&](const Channel& ch) { return ch.partner == id; });
+  std::erase_if(outbox_, [&](const auto& entry) {
+    return entry.second.partner == id && entry.second.state == OutboxState::kQueued;
+  });
+  return Status::Ok();
+}
+
+Status MemoryStore::CreateChannel(const Channel& channel) {
+  RETURN_IF_ERROR(ValidateChannel(channel));
+  MutexLock lock(&mu_);
+  if (partners_.count(channel.partner) == 0) {
+    return NotFoundError("partner '" + channel.partner + "' does not exist");
+  }
+  if (FindCollection(channel.collection_id) == nullptr) {
+    return UnknownCollection(channel.collection_id);
+  }
+  for (const Channel& ch : channels_) {
+    if (ch.id == channel.id) return AlreadyExistsError("channel '" + channel.id + "' exists");
+    if (ch.partner == channel.partner && ch.collection_id == channel.collection_id &&
+        ch.mode == channel.mode && ch.remote_collection == channel.remote_collection) {
+      return AlreadyExistsError("an identical channel exists ('" + ch.id + "')");
+    }
+  }
+  channels_.push_back(channel);
+  return Status::Ok();
+}
+
+Result<std::vector<Channel>> MemoryStore::ListChannels(const std::string& partner) {
+  MutexLock lock(&mu_);
+  std::vector<Channel> out;
+  for (const Channel& ch : channels_) {
+    if (partner.empty() || ch.partner == partner) out.push_back(ch);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Channel& a, const Channel& b) { return a.created < b.created; });
+  return out;
+}
+
+Status MemoryStore::DeleteChannel(const std::string& id) {
+  MutexLock lock(&mu_);
+  if (std::erase_if(channels_, [&](const Channel& ch) { return ch.id == id; }) == 0) {
+    return NotFoundError("channel '" + id + "' does not exist");
+  }
+  return Status::Ok();
+}
+
+Status MemoryStore::SetChannelCursor(const std::string& id, const std::string& cursor) {
+  MutexLock lock(&mu_);
+  for (Channel& ch : channels_) {
+    if (ch.id == id) {
+      ch.cursor = cursor;
+      return Status::Ok();
+    }
+  }
+  return NotFoundError("channel '" + id + "' does not exist");
+}
+
+Result<std::vector<OutboxRow>> MemoryStore::ClaimOutbox(const std::string& partner, size_t limit,
+                                                        int64_t now_micros, int64_t lease_micros) {
+  if (lease_micros <= 0) return InvalidArgumentError("outbox lease must be positive");
+  MutexLock lock(&mu_);
+  std::vector<OutboxRow> out;
+  for (auto& [seq, row] : outbox_) {
+    if (out.size() >= limit) break;
+    if (row.partner != partner || row.state != OutboxState::kQueued) continue;
+    if (row.next_attempt > now_micros) break;  // keeps order per partner
+    if (row.lease_until > now_micros) continue;
+    row.lease_until = now_micros + lease_micros;
+    out.push_back(row);
+  }
+  return out;
+}
+
+Status MemoryStore::MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) {
+  MutexLock lock(&mu_);
+  for (int64_t seq : seqs) {
+    auto it = outbox_.find(seq);
+    if (it == outbox_.end()) continue;
+    OutboxRow& row = it->second;
+    row.state = OutboxState::kDelivered;
+    row.delivered_at = now_micros;
+    row.error.clear();
+    row.lease_until = 0;
+    AppendReceipt(row, now_micros);
+  }
+  return Status::Ok();
+}
+
+Status MemoryStore::MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
+                                     bool permanent, int64_t next_attempt, int64_t now_micros) {
+  MutexLock lock(&mu_);
+  for (int64_t seq : seqs) {
+    auto it = outbox_.find(seq);
+    if (it == outbox_.end()) continue;
+    OutboxRow& row = it->second;
+    ++row.attempts;
+    row.error = error;
+    row.lease_until = 0;
+    if (permanent) {
+      row.state = OutboxState::kFailed;
+    } else {
+      row.state = OutboxState::kQueued;
+      row.next_attempt = next_attempt;
+    }
+    AppendReceipt(row, now_micros);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<OutboxRow>> MemoryStore::ListOutbox(const OutboxQuery& query) {
+  MutexLock lock(&mu_);
+  std::vector<OutboxRow> out;
+  for (auto it = outbox_.upper_bound(query.after_seq); it != outbox_.end(); ++it) {
+    if (out.size() >= query.limit) break;
+    const OutboxRow& row = it->second;
+    if (!query.partner.empty() && row.partner != query.partner) continue;
+    if (!query.object_id.empty() && row.object_id != query.object_id) continue;
+    if (query.state && row.state != *query.state) continue;
+    out.push_back(row);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> MemoryStore::PartnersWithQueuedOutbox() {
+  MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [seq, row] : outbox_) {
+    if (row.state == OutboxState::kQueued) out.push_back(row.partner);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::vector<FeedbackRecord>> MemoryStore::ListFeedback(const std::string& about_id) {
+  MutexLock lock(&mu_);
+  std::vector<FeedbackRecord> out;
+  for (const FeedbackRecord& r : feedback_) {
+    if (about_id.empty() || r.about_id == about_id) out.push_back(r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const FeedbackRecord& a, const FeedbackRecord& b) {
+    return a.received != b.received ? a.received < b.received : a.feedback_id < b.feedback_id;
+  });
+  return out;
 }
 
 }  // namespace liaison::storage::memory

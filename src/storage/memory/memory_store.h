@@ -71,6 +71,38 @@ class MemoryStore final : public Store {
                                    const std::string& status_id) override;
   Result<int64_t> CountObjects(const std::string& collection_id) override;
 
+  Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) override;
+  Result<StoredObject> GetObjectVersion(const std::string& collection_id, const std::string& id,
+                                        int64_t version) override;
+
+  Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
+                                               int64_t now_micros) override;
+  Result<std::vector<AuditRecord>> ListAudit(int64_t after_seq, size_t limit) override;
+
+  Result<std::vector<HubEvent>> ListEvents(int64_t after_seq, size_t limit) override;
+  Result<int64_t> LastEventSeq() override;
+
+  Status CreatePartner(const Partner& partner) override;
+  Status UpdatePartner(const Partner& partner) override;
+  Result<Partner> GetPartner(const std::string& id) override;
+  Result<std::vector<Partner>> ListPartners() override;
+  Status DeletePartner(const std::string& id) override;
+
+  Status CreateChannel(const Channel& channel) override;
+  Result<std::vector<Channel>> ListChannels(const std::string& partner) override;
+  Status DeleteChannel(const std::string& id) override;
+  Status SetChannelCursor(const std::string& id, const std::string& cursor) override;
+
+  Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& partner, size_t limit,
+                                             int64_t now_micros, int64_t lease_micros) override;
+  Status MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) override;
+  Status MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
+                          bool permanent, int64_t next_attempt, int64_t now_micros) override;
+  Result<std::vector<OutboxRow>> ListOutbox(const OutboxQuery& query) override;
+  Result<std::vector<std::string>> PartnersWithQueuedOutbox() override;
+
+  Result<std::vector<FeedbackRecord>> ListFeedback(const std::string& about_id) override;
+
  private:
   struct VersionRow {
     StoredObject object;
@@ -96,6 +128,14 @@ class MemoryStore final : public Store {
                                         const std::vector<std::string>& spec_versions,
                                         bool last) const REQUIRES(mu_);
   static StoredObject Project(const StoredObject& object, bool metadata_only);
+  // The newest version (highest version, then latest date_added) of `id` in any collection.
+  const StoredObject* Newest(const std::string& id) const REQUIRES(mu_);
+  // Appends records to the chain (seq, prev_hash, hash assigned); returns them as stored.
+  std::vector<AuditRecord> AppendAuditLocked(const std::vector<AuditRecord>& records,
+                                             int64_t now_micros) REQUIRES(mu_);
+  void AppendEvent(HubEvent event) REQUIRES(mu_);
+  // A receipt event for `row`'s current state.
+  void AppendReceipt(const OutboxRow& row, int64_t now_micros) REQUIRES(mu_);
 
   Mutex mu_;
   std::map<std::string, std::string> settings_ GUARDED_BY(mu_);
@@ -105,6 +145,14 @@ class MemoryStore final : public Store {
   std::map<std::string, User> users_ GUARDED_BY(mu_);
   std::map<std::string, ApiKey> api_keys_ GUARDED_BY(mu_);
   std::unordered_map<std::string, StatusResource> statuses_ GUARDED_BY(mu_);
+  std::vector<AuditRecord> audit_ GUARDED_BY(mu_);  // seq i+1 at index i
+  std::vector<HubEvent> events_ GUARDED_BY(mu_);    // seq order
+  int64_t last_event_seq_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, Partner> partners_ GUARDED_BY(mu_);
+  std::vector<Channel> channels_ GUARDED_BY(mu_);        // creation order
+  std::map<int64_t, OutboxRow> outbox_ GUARDED_BY(mu_);  // by seq
+  int64_t last_outbox_seq_ GUARDED_BY(mu_) = 0;
+  std::vector<FeedbackRecord> feedback_ GUARDED_BY(mu_);  // received order
 };
 
 }  // namespace liaison::storage::memory
