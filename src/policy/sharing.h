@@ -18,6 +18,23 @@
 // Unmarked objects get the hub's default level (setting policy.default_tlp, AMBER unless set).
 // Objects are never disclosed back to their origin or to the partner they came from (no loops).
 //
+// The decision table (label.tlp outside 0..4 counts as RED; an empty label.origin means this hub):
+//   kPublic   CLEAR only.
+//   kLocal    everything whose origin is this hub. Received: CLEAR, GREEN; AMBER when nobody is
+//             named or this hub is named; AMBER+STRICT and RED when this hub is named.
+//   kPartner  refused first when the organisation is empty, is this hub, is the origin, is the
+//             partner the object came from, or when the level is above channel_max. Then CLEAR
+//             and GREEN; AMBER at its origin when nobody is named or the partner is named;
+//             AMBER+STRICT and RED at their origin when the partner is named. A hub that received
+//             AMBER, AMBER+STRICT or RED never discloses it to another organisation.
+// Accept (mirror of the partner rules, seen from the receiver): refused when the sender or origin
+// is empty, the origin is this hub, or the sender is this hub; CLEAR and GREEN from anyone;
+// AMBER, AMBER+STRICT and RED only from their origin, and (AMBER with names, AMBER+STRICT, RED)
+// only when this hub is named.
+//
+// Decision::reason starts with the level when the level decides ("TLP:RED: not a named
+// recipient"), so receipts and audit entries read well.
+//
 // Thread-safe: pure functions.
 
 #include <cstdint>
@@ -55,8 +72,9 @@ Decision Disclose(const storage::ObjectLabel& label, const Audience& audience,
                   std::string_view self);
 
 // Inbound acceptance: may this hub (`self`) hold an object with `label` that partner `sender`
-// sends? Refused when a named-recipient level does not name `self`, when AMBER with no named
-// recipients comes from someone other than its origin, or when the origin is `self` (a loop).
+// sends? Refused when a named-recipient level does not name `self`, when AMBER (named or not),
+// AMBER+STRICT or RED comes from someone other than its origin (never onward), or when the origin
+// is `self` (a loop). See the table above.
 Decision Accept(const storage::ObjectLabel& label, std::string_view sender, std::string_view self);
 
 }  // namespace liaison::policy

@@ -15,7 +15,10 @@
 //   GREEN -> GREEN   marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da
 //   AMBER -> AMBER   marking-definition--f88d31f6-486f-44da-b317-01333bde0b82
 //   RED   -> RED     marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed
-// (Ids to be checked against the specifications by whoever implements tlp.cc; the spec wins.)
+// Ids checked against OASIS cti-stix-common-objects (extension-definition-specifications/tlp-2.0,
+// objects/marking-definition/) and the STIX 2.1 specification section 7.2.1.4.
+//
+// Thread-safe: pure functions over constant tables.
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +39,9 @@ std::string_view TlpName(Tlp tlp);
 Result<Tlp> ParseTlp(std::string_view name);
 // The marking-definition id of a TLP 2.0 level.
 std::string_view TlpMarkingId(Tlp tlp);
+// The level stored as an integer (storage::ObjectLabel::tlp). A value outside 0..4 (corrupt or
+// from a newer version) is kRed: unknown means most restrictive.
+Tlp TlpFromInt(int32_t value);
 // The TLP level of a marking-definition id (2.0 or 1.0); nullopt for any other id.
 std::optional<Tlp> TlpOfMarking(std::string_view marking_id);
 // The most restrictive TLP among an object's object_marking_refs; nullopt when none is TLP.
