@@ -193,8 +193,10 @@ class Hub:
 
     # ---------------------------------------------------------------------------- process
 
-    def start(self, extra_args=(), env=None):
-        """Starts `liaison serve` on 127.0.0.1:0 and waits until /healthz answers 200."""
+    def start(self, extra_args=(), env=None, port=0):
+        """Starts `liaison serve` on 127.0.0.1:PORT (default 0: the kernel picks one) and waits
+        until /healthz answers 200. Restart a hub on its previous port with start(port=hub.port)
+        when partners know its URL."""
         if self.proc is not None:
             raise HubError("hub already running")
         self._log_file = open(self._log_path, "ab")
@@ -203,7 +205,7 @@ class Hub:
         self._starts += 1
         self._stdout_lines = queue.Queue()
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:0"]
+            [self.binary, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:%d" % port]
             + list(extra_args),
             stdout=subprocess.PIPE,
             stderr=self._log_file,
