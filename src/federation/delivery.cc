@@ -1,0 +1,731 @@
+#include "federation/delivery.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "federation/taxii_client.h"
+#include "policy/principal.h"
+#include "stix/object.h"
+#include "stix/timestamp.h"
+
+namespace liaison::federation {
+namespace {
+
+using storage::Channel;
+using storage::ChannelMode;
+using storage::OutboxRow;
+using storage::Partner;
+
+constexpr size_t kPullPageSize = 1000;
+// A partner that refuses a batch as a whole (400/413) gets single objects until one goes through,
+// so one bad object cannot hold the others back.
+constexpr size_t kSingleObjectBatch = 1;
+
+// What the Notifier callback touches. Shared, because Notifier::Notify may still run a callback it
+// copied just before Unsubscribe, after the Delivery is gone.
+struct WakeState {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t generation = 0;  // bumped by outbox_changed
+  bool stopping = false;
+};
+
+struct Worker {
+  std::thread thread;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> finished{false};
+};
+
+// The partner's cached connection: rebuilt when its URL or token changes.
+struct PartnerLink {
+  std::string url;
+  std::string sealed_token;
+  std::unique_ptr<TaxiiClient> client;
+};
+
+int64_t ToMicros(std::chrono::milliseconds ms) { return static_cast<int64_t>(ms.count()) * 1000; }
+
+std::string TopLevelId(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return "";
+  std::string_view id;
+  if (doc["id"].get_string().get(id) != simdjson::SUCCESS) return "";
+  return std::string(id);
+}
+
+bool SameVersion(const StatusDetailInfo& detail, int64_t version) {
+  Result<stix::Timestamp> ts = stix::ParseTimestamp(detail.version);
+  return ts.ok() && ts->micros == version;
+}
+
+// Outcome of one outbox row after a POST.
+enum class RowOutcome { kDelivered, kPermanent, kTransient };
+
+struct Item {
+  OutboxRow row;
+  std::string wire_id;  // the id the partner sees (the wrapper's id for sealed objects)
+  std::string wire;     // empty when the row failed before sending
+  RowOutcome outcome = RowOutcome::kTransient;
+  std::string error;
+};
+
+class ThreadedDelivery final : public Delivery {
+ public:
+  ThreadedDelivery(storage::Store& store, const HubIdentity& self, Sharing& sharing, Clock& clock,
+                   Notifier& outbox_changed, Notifier& events_changed, DeliveryOptions options)
+      : store_(store),
+        self_(self),
+        sharing_(sharing),
+        clock_(clock),
+        outbox_changed_(outbox_changed),
+        events_changed_(events_changed),
+        options_(std::move(options)),
+        wake_(std::make_shared<WakeState>()) {
+    if (options_.batch_size == 0) options_.batch_size = 1;
+    if (options_.min_backoff.count() <= 0) options_.min_backoff = std::chrono::milliseconds(1);
+    if (options_.max_backoff < options_.min_backoff) options_.max_backoff = options_.min_backoff;
+    if (options_.poll_interval.count() <= 0) options_.poll_interval = std::chrono::milliseconds(1);
+    if (options_.pull_interval.count() <= 0) options_.pull_interval = std::chrono::milliseconds(1);
+  }
+
+  ~ThreadedDelivery() override { Stop(); }
+
+  void Begin() {
+    std::shared_ptr<WakeState> wake = wake_;
+    subscription_ = outbox_changed_.Subscribe([wake] {
+      {
+        std::lock_guard<std::mutex> lock(wake->mu);
+        ++wake->generation;
+      }
+      wake->cv.notify_all();
+    });
+    supervisor_ = std::thread([this] { Supervise(); });
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard<std::mutex> lock(wake_->mu);
+      if (wake_->stopping) return;
+      wake_->stopping = true;
+    }
+    wake_->cv.notify_all();
+    outbox_changed_.Unsubscribe(subscription_);
+    if (supervisor_.joinable()) supervisor_.join();
+    // The supervisor has exited: the worker maps are ours now.
+    for (auto& [id, worker] : pushers_) {
+      if (worker->thread.joinable()) worker->thread.join();
+    }
+    for (auto& [id, worker] : pullers_) {
+      if (worker->thread.joinable()) worker->thread.join();
+    }
+    pushers_.clear();
+    pullers_.clear();
+  }
+
+ private:
+  bool Stopping(const Worker* worker) {
+    std::lock_guard<std::mutex> lock(wake_->mu);
+    return wake_->stopping || (worker && worker->stop.load());
+  }
+
+  uint64_t Generation() {
+    std::lock_guard<std::mutex> lock(wake_->mu);
+    return wake_->generation;
+  }
+
+  // Waits for `timeout`, for Stop, for the worker's stop, or (with `seen`) for outbox_changed to
+  // move past *seen. False when the caller must stop.
+  bool Sleep(const Worker* worker, std::chrono::milliseconds timeout, const uint64_t* seen) {
+    std::unique_lock<std::mutex> lock(wake_->mu);
+    auto done = [&] {
+      return wake_->stopping || (worker && worker->stop.load()) ||
+             (seen && wake_->generation != *seen);
+    };
+    wake_->cv.wait_for(lock, timeout, done);
+    return !(wake_->stopping || (worker && worker->stop.load()));
+  }
+
+  // Full jitter (AWS architecture blog, "Exponential Backoff and Jitter"): a uniform delay in
+  // [0, min(max_backoff, min_backoff * 2^attempts)], so many hubs retrying one partner spread out.
+  int64_t BackoffMicros(int32_t attempts, std::mt19937_64& rng) const {
+    const int64_t max = ToMicros(options_.max_backoff);
+    int64_t cap = ToMicros(options_.min_backoff);
+    for (int32_t i = 0; i < attempts && cap < max; ++i) cap *= 2;
+    cap = std::min(cap, max);
+    std::uniform_int_distribution<int64_t> dist(0, cap);
+    return dist(rng);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Supervisor: one pusher per partner (known, or with queued rows), one puller per pull channel.
+
+  void Supervise() {
+    while (!Stopping(nullptr)) {
+      Refresh();
+      Sleep(nullptr, options_.poll_interval, nullptr);
+    }
+  }
+
+  void Refresh() {
+    std::set<std::string> partner_ids;
+    Result<std::vector<Partner>> partners = store_.ListPartners();
+    if (partners.ok()) {
+      for (const Partner& p : *partners) partner_ids.insert(p.id);
+    } else {
+      LOG_WARN("delivery: cannot list partners: {}", partners.status().ToString());
+    }
+    Result<std::vector<std::string>> queued = store_.PartnersWithQueuedOutbox();
+    if (queued.ok()) {
+      partner_ids.insert(queued->begin(), queued->end());
+    } else if (partners.ok()) {
+      LOG_WARN("delivery: cannot list queued partners: {}", queued.status().ToString());
+    }
+    for (auto it = pushers_.begin(); it != pushers_.end();) {
+      if (it->second->finished.load()) {
+        it->second->thread.join();
+        it = pushers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const std::string& id : partner_ids) {
+      if (pushers_.count(id)) continue;
+      auto worker = std::make_unique<Worker>();
+      Worker* w = worker.get();
+      w->thread = std::thread([this, id, w] {
+        Push(id, *w);
+        w->finished = true;
+      });
+      pushers_.emplace(id, std::move(worker));
+    }
+
+    Result<std::vector<Channel>> channels = store_.ListChannels("");
+    if (!channels.ok()) {
+      if (partners.ok()) {
+        LOG_WARN("delivery: cannot list channels: {}", channels.status().ToString());
+      }
+      return;
+    }
+    std::map<std::string, Channel> pull;
+    for (const Channel& c : *channels) {
+      if (c.mode == ChannelMode::kPull) pull.emplace(c.id, c);
+    }
+    for (auto it = pullers_.begin(); it != pullers_.end();) {
+      if (!pull.count(it->first) || it->second->finished.load()) {
+        {
+          std::lock_guard<std::mutex> lock(wake_->mu);
+          it->second->stop = true;
+        }
+        wake_->cv.notify_all();
+        it->second->thread.join();
+        it = pullers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& [id, channel] : pull) {
+      if (pullers_.count(id)) continue;
+      auto worker = std::make_unique<Worker>();
+      Worker* w = worker.get();
+      w->thread = std::thread([this, c = channel, w] {
+        Pull(c, *w);
+        w->finished = true;
+      });
+      pullers_.emplace(id, std::move(worker));
+    }
+  }
+
+  // The client for `partner`, built once and reused (keep-alive) while its URL and token stay.
+  Result<TaxiiClient*> Connect(const Partner& partner, PartnerLink& link) {
+    if (link.client && link.url == partner.url && link.sealed_token == partner.token) {
+      return link.client.get();
+    }
+    link.client.reset();
+    if (partner.token.empty()) {
+      return FailedPreconditionError("no credential for partner " + partner.id +
+                                     ": set the token it issued with `liaison partner set-token`");
+    }
+    Result<std::string> token = self_.keys.UnsealSecret(partner.token);
+    if (!token.ok()) {
+      return token.status().WithContext("cannot unseal the token of partner " + partner.id);
+    }
+    TaxiiClientOptions client_options;
+    client_options.credentials = Credentials::Bearer(*std::move(token));
+    client_options.insecure = options_.insecure_skip_verify;
+    client_options.ca_file = options_.ca_file;
+    client_options.request_timeout = options_.request_timeout;
+    client_options.connect_timeout =
+        std::min(options_.request_timeout, client_options.connect_timeout);
+    Result<std::unique_ptr<TaxiiClient>> client = TaxiiClient::Create(partner.url, client_options);
+    if (!client.ok()) return client.status().WithContext("partner " + partner.id);
+    link.client = *std::move(client);
+    link.url = partner.url;
+    link.sealed_token = partner.token;
+    return link.client.get();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Pusher
+
+  void Push(const std::string& partner_id, Worker& worker) {
+    std::mt19937_64 rng(std::random_device{}());
+    PartnerLink link;
+    size_t batch_limit = options_.batch_size;
+    int64_t retry_at = 0;  // clock micros of the earliest backoff expiry we set
+    while (!Stopping(&worker)) {
+      const uint64_t seen = Generation();
+      Result<Partner> partner = store_.GetPartner(partner_id);
+      if (!partner.ok()) {
+        if (partner.status().code() == StatusCode::kNotFound) return;  // removed with its rows
+        LOG_WARN("delivery: partner {}: {}", partner_id, partner.status().ToString());
+        Sleep(&worker, options_.poll_interval, nullptr);
+        continue;
+      }
+      if (partner->disabled) {
+        link.client.reset();
+        Sleep(&worker, options_.poll_interval, nullptr);
+        continue;
+      }
+      const int64_t now = clock_.NowMicros();
+      Result<std::vector<OutboxRow>> rows =
+          store_.ClaimOutbox(partner_id, batch_limit, now, ToMicros(options_.lease));
+      if (!rows.ok()) {
+        LOG_WARN("delivery: claiming rows for {}: {}", partner_id, rows.status().ToString());
+        Sleep(&worker, options_.poll_interval, nullptr);
+        continue;
+      }
+      if (rows->empty()) {
+        // Nothing due: wake on the next commit, when our own backoff expires, or at the poll.
+        std::chrono::milliseconds wait = options_.poll_interval;
+        if (retry_at > now) {
+          wait = std::min(wait, std::chrono::milliseconds((retry_at - now) / 1000 + 1));
+        }
+        Sleep(&worker, wait, &seen);
+        continue;
+      }
+      SendBatch(*partner, link, *std::move(rows), batch_limit, rng, retry_at);
+    }
+  }
+
+  void SendBatch(const Partner& partner, PartnerLink& link, std::vector<OutboxRow> rows,
+                 size_t& batch_limit, std::mt19937_64& rng, int64_t& retry_at) {
+    std::vector<Item> items;
+    items.reserve(rows.size());
+    for (OutboxRow& row : rows) {
+      Item item;
+      item.row = std::move(row);
+      items.push_back(std::move(item));
+    }
+
+    // Load each version and its wire form (signed, or the sealed wrapper as stored).
+    std::string envelope = "{\"objects\":[";
+    size_t sending = 0;
+    for (Item& item : items) {
+      Result<storage::StoredObject> object =
+          store_.GetObjectVersion(item.row.collection_id, item.row.object_id, item.row.version);
+      if (!object.ok()) {
+        if (object.status().code() == StatusCode::kNotFound) {
+          item.outcome = RowOutcome::kPermanent;
+          item.error = "the object version is no longer stored here (deleted before delivery)";
+        } else {
+          item.error = "reading the object: " + object.status().ToString();
+        }
+        continue;
+      }
+      Result<std::string> wire = WireForm(*object, self_);
+      if (!wire.ok()) {
+        item.outcome = RowOutcome::kPermanent;
+        item.error = "preparing the object for the partner: " + wire.status().message();
+        continue;
+      }
+      item.wire = *std::move(wire);
+      item.wire_id = object->label.sealed ? TopLevelId(item.wire) : item.row.object_id;
+      if (item.wire_id.empty()) item.wire_id = item.row.object_id;
+      if (sending++) envelope += ',';
+      envelope += item.wire;
+    }
+    envelope += "]}";
+
+    if (sending > 0) {
+      Status sent = Send(partner, link, envelope, items);
+      if (!sent.ok()) {
+        const StatusCode code = sent.code();
+        const bool refused_as_whole =
+            code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted;
+        if (refused_as_whole && sending == 1) {
+          // One object alone is refused: it will never go through as it is.
+          for (Item& item : items) {
+            if (!item.wire.empty()) {
+              item.outcome = RowOutcome::kPermanent;
+              item.error = "refused by the partner: " + sent.message();
+            }
+          }
+        } else {
+          if (refused_as_whole) batch_limit = kSingleObjectBatch;
+          if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied ||
+              code == StatusCode::kFailedPrecondition) {
+            LOG_ERROR("delivery to {} ({}): {}", partner.name, partner.id, sent.message());
+          } else {
+            LOG_WARN("delivery to {} ({}): {}", partner.name, partner.id, sent.message());
+          }
+          for (Item& item : items) {
+            if (!item.wire.empty()) {
+              item.outcome = RowOutcome::kTransient;
+              item.error = sent.message();
+            }
+          }
+        }
+      } else if (batch_limit != options_.batch_size) {
+        bool all_delivered = std::all_of(items.begin(), items.end(), [](const Item& i) {
+          return i.wire.empty() || i.outcome == RowOutcome::kDelivered;
+        });
+        if (all_delivered) batch_limit = options_.batch_size;
+      }
+    }
+    Record(partner, items, rng, retry_at);
+  }
+
+  // POSTs the envelope; on an answer, sets each sent item's outcome from the status resource.
+  Status Send(const Partner& partner, PartnerLink& link, const std::string& envelope,
+              std::vector<Item>& items) {
+    ASSIGN_OR_RETURN(TaxiiClient * client, Connect(partner, link));
+    // TAXII 2.1 section 5.5: POST {api-root}/collections/{id}/objects/ answers 202 with a status
+    // resource listing each object as a success, failure or pending.
+    ASSIGN_OR_RETURN(StatusInfo status, client->AddObjects(partner.url, partner.inbox, envelope));
+    std::vector<bool> used_success(status.successes.size()), used_failure(status.failures.size()),
+        used_pending(status.pendings.size());
+    // Matches on (id, version) first, then on id alone (objects without a version get the
+    // partner's date_added as version), each detail used once.
+    auto find = [](const std::vector<StatusDetailInfo>& details, std::vector<bool>& used,
+                   const Item& item, bool exact) -> const StatusDetailInfo* {
+      for (size_t i = 0; i < details.size(); ++i) {
+        if (used[i]) continue;
+        const StatusDetailInfo& d = details[i];
+        if (d.id != item.wire_id && d.id != item.row.object_id) continue;
+        if (exact && !SameVersion(d, item.row.version)) continue;
+        used[i] = true;
+        return &d;
+      }
+      return nullptr;
+    };
+    for (bool exact : {true, false}) {
+      for (Item& item : items) {
+        if (item.wire.empty() || item.outcome == RowOutcome::kDelivered || !item.error.empty()) {
+          continue;
+        }
+        if (find(status.successes, used_success, item, exact)) {
+          item.outcome = RowOutcome::kDelivered;
+        } else if (const StatusDetailInfo* f = find(status.failures, used_failure, item, exact)) {
+          item.outcome = RowOutcome::kPermanent;
+          item.error = f->message.empty() ? "refused by the partner" : f->message;
+        } else if (find(status.pendings, used_pending, item, exact)) {
+          // Re-sent later: the receiving side is idempotent on (id, version).
+          item.outcome = RowOutcome::kTransient;
+          item.error = "still pending at the partner (status " + status.id + ")";
+        }
+      }
+    }
+    for (Item& item : items) {
+      if (!item.wire.empty() && item.outcome == RowOutcome::kTransient && item.error.empty()) {
+        item.error = "the partner's status resource " + status.id + " does not mention the object";
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Receipts (MarkOutbox*), audit, and a wake-up for event streams.
+  void Record(const Partner& partner, const std::vector<Item>& items, std::mt19937_64& rng,
+              int64_t& retry_at) {
+    const int64_t now = clock_.NowMicros();
+    std::vector<int64_t> delivered;
+    std::map<std::string, std::vector<int64_t>> permanent, transient;
+    int32_t attempts = 0;
+    for (const Item& item : items) {
+      switch (item.outcome) {
+        case RowOutcome::kDelivered:
+          delivered.push_back(item.row.seq);
+          break;
+        case RowOutcome::kPermanent:
+          permanent[item.error].push_back(item.row.seq);
+          break;
+        case RowOutcome::kTransient:
+          transient[item.error].push_back(item.row.seq);
+          attempts = std::max(attempts, item.row.attempts);
+          break;
+      }
+    }
+    bool wrote = false;
+    if (!delivered.empty()) {
+      Status s = store_.MarkOutboxDelivered(delivered, now);
+      if (!s.ok()) {
+        // The lease expires and the rows go again; the partner ignores what it already has.
+        LOG_ERROR("delivery: recording receipts for {}: {}", partner.id, s.ToString());
+      }
+      wrote = true;
+    }
+    for (const auto& [error, seqs] : permanent) {
+      Status s = store_.MarkOutboxFailed(seqs, error, /*permanent=*/true, 0, now);
+      if (!s.ok()) LOG_ERROR("delivery: recording failures for {}: {}", partner.id, s.ToString());
+      wrote = true;
+    }
+    if (!transient.empty()) {
+      const int64_t next_attempt = now + BackoffMicros(attempts, rng);
+      retry_at = next_attempt;
+      for (const auto& [error, seqs] : transient) {
+        Status s = store_.MarkOutboxFailed(seqs, error, /*permanent=*/false, next_attempt, now);
+        if (!s.ok()) LOG_ERROR("delivery: recording retries for {}: {}", partner.id, s.ToString());
+      }
+      wrote = true;
+    }
+
+    std::vector<storage::AuditRecord> audit;
+    if (!delivered.empty()) {
+      audit.push_back(AuditFor("deliver", partner, items, RowOutcome::kDelivered));
+    }
+    if (!permanent.empty()) {
+      audit.push_back(AuditFor("delivery-failed", partner, items, RowOutcome::kPermanent));
+    }
+    if (!transient.empty()) {
+      audit.push_back(AuditFor("delivery-failed", partner, items, RowOutcome::kTransient));
+    }
+    if (!audit.empty()) {
+      Result<std::vector<storage::AuditRecord>> appended = store_.AppendAudit(audit, now);
+      if (!appended.ok()) {
+        LOG_ERROR("delivery: audit for {}: {}", partner.id, appended.status().ToString());
+      }
+    }
+    if (wrote) events_changed_.Notify();
+  }
+
+  // One audit record per outcome and batch: {"partner","objects":[{"id","version","seq"
+  // [,"error"]}],"permanent":bool}.
+  storage::AuditRecord AuditFor(const std::string& kind, const Partner& partner,
+                                const std::vector<Item>& items, RowOutcome outcome) {
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("partner");
+    w.String(partner.id);
+    if (outcome != RowOutcome::kDelivered) {
+      w.Key("permanent");
+      w.Bool(outcome == RowOutcome::kPermanent);
+    }
+    w.Key("objects");
+    w.BeginArray();
+    std::string subject;
+    for (const Item& item : items) {
+      if (item.outcome != outcome) continue;
+      if (subject.empty()) subject = item.row.object_id;
+      w.BeginObject();
+      w.Key("id");
+      w.String(item.row.object_id);
+      w.Key("version");
+      w.String(stix::FormatTimestamp(stix::Timestamp{item.row.version}, 6));
+      w.Key("seq");
+      w.Int(item.row.seq);
+      if (outcome != RowOutcome::kDelivered) {
+        w.Key("error");
+        w.String(item.error);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    storage::AuditRecord record;
+    record.kind = kind;
+    record.actor = "hub";
+    record.subject = subject;
+    record.detail = std::move(w).Take();
+    return record;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Puller
+
+  Result<storage::Collection> FindCollection(const std::string& id) {
+    ASSIGN_OR_RETURN(std::vector<storage::ApiRoot> roots, store_.ListApiRoots());
+    for (const storage::ApiRoot& root : roots) {
+      Result<storage::Collection> c = store_.GetCollection(root.name, id);
+      if (c.ok()) return c;
+      if (c.status().code() != StatusCode::kNotFound) return c.status();
+    }
+    return NotFoundError("collection " + id + " does not exist");
+  }
+
+  void Pull(const Channel& channel, Worker& worker) {
+    std::mt19937_64 rng(std::random_device{}());
+    PartnerLink link;
+    std::string cursor = channel.cursor;  // persisted after each page
+    std::string request_after;            // added_after of the request a `next` continues
+    std::string next;
+    int32_t failures = 0;
+    std::optional<storage::Collection> collection;
+    auto back_off = [&](const Status& error) {
+      ++failures;
+      LOG_WARN("pull channel {} from {}: {}", channel.id, channel.partner, error.ToString());
+      const int64_t delay = std::max<int64_t>(BackoffMicros(failures - 1, rng), 1000);
+      return Sleep(&worker, std::chrono::milliseconds(delay / 1000), nullptr);
+    };
+    while (!Stopping(&worker)) {
+      Result<Partner> partner = store_.GetPartner(channel.partner);
+      if (!partner.ok()) {
+        if (partner.status().code() == StatusCode::kNotFound) return;
+        if (!back_off(partner.status())) return;
+        continue;
+      }
+      if (partner->disabled) {
+        link.client.reset();
+        if (!Sleep(&worker, options_.pull_interval, nullptr)) return;
+        continue;
+      }
+      if (!collection) {
+        Result<storage::Collection> c = FindCollection(channel.collection_id);
+        if (!c.ok()) {
+          if (!back_off(c.status())) return;
+          continue;
+        }
+        collection = *std::move(c);
+      }
+      Result<TaxiiClient*> client = Connect(*partner, link);
+      if (!client.ok()) {
+        if (!back_off(client.status())) return;
+        continue;
+      }
+      GetObjectsOptions query;
+      query.added_after = next.empty() ? cursor : request_after;
+      query.next = next;
+      query.limit = kPullPageSize;
+      // Every version, so the local copy keeps the object's history as the partner has it.
+      query.filters.emplace_back("match[version]", "all");
+      Result<ObjectsPage> page =
+          (*client)->GetObjects(partner->url, channel.remote_collection, query);
+      if (!page.ok()) {
+        if (!next.empty()) next.clear();  // a stale `next` starts over from the cursor
+        if (!back_off(page.status())) return;
+        continue;
+      }
+      Status ingested = Ingest(*partner, *collection, page->objects);
+      if (!ingested.ok()) {
+        if (!back_off(ingested)) return;
+        continue;
+      }
+      failures = 0;
+      if (!page->date_added_last.empty() && page->date_added_last != cursor) {
+        cursor = page->date_added_last;
+        Status saved = store_.SetChannelCursor(channel.id, cursor);
+        if (!saved.ok()) {
+          if (saved.code() == StatusCode::kNotFound) return;  // the channel was removed
+          LOG_WARN("pull channel {}: saving the cursor: {}", channel.id, saved.ToString());
+        }
+      }
+      if (page->more) {
+        if (!page->next.empty()) {
+          if (next.empty()) request_after = query.added_after;
+          next = page->next;
+        } else {
+          next.clear();
+        }
+        continue;
+      }
+      next.clear();
+      if (!Sleep(&worker, options_.pull_interval, nullptr)) return;
+    }
+  }
+
+  // Validates a page, lets Sharing judge it as if the partner had pushed it, stores what passes.
+  Status Ingest(const Partner& partner, const storage::Collection& collection,
+                const std::vector<std::string>& objects) {
+    if (objects.empty()) return Status::Ok();
+    std::vector<stix::ObjectInfo> infos;
+    std::vector<storage::AuditRecord> rejects;
+    infos.reserve(objects.size());
+    for (const std::string& json : objects) {
+      Result<stix::ObjectInfo> info = stix::ParseObject(json);
+      if (info.ok()) {
+        infos.push_back(*std::move(info));
+        continue;
+      }
+      JsonWriter w;
+      w.BeginObject();
+      w.Key("partner");
+      w.String(partner.id);
+      w.Key("collection");
+      w.String(collection.id);
+      w.Key("error");
+      w.String(info.status().message());
+      w.EndObject();
+      storage::AuditRecord record;
+      record.kind = "reject";
+      record.actor = "partner:" + partner.id;
+      record.subject = TopLevelId(json);
+      record.detail = std::move(w).Take();
+      rejects.push_back(std::move(record));
+      LOG_WARN("pull from {}: object refused: {}", partner.id, info.status().message());
+    }
+    policy::Principal principal;
+    principal.user = partner.user;
+    principal.role = storage::Role::kPartner;
+    principal.authenticated = true;
+    principal.method = "pull";
+    principal.partner = partner.id;
+    ASSIGN_OR_RETURN(taxii::PreparedAdd prepared,
+                     sharing_.PrepareAdd(principal, collection, std::move(infos)));
+    storage::AddObjectsRequest request;
+    request.collection_id = collection.id;
+    request.objects = std::move(prepared.objects);
+    request.audit = std::move(prepared.audit);
+    for (storage::AuditRecord& r : rejects) request.audit.push_back(std::move(r));
+    if (request.objects.empty() && request.audit.empty()) return Status::Ok();
+    ASSIGN_OR_RETURN(storage::AddObjectsResult result,
+                     store_.AddObjects(request, clock_.NowMicros()));
+    sharing_.Committed(collection, result);
+    return Status::Ok();
+  }
+
+  // Constant after construction.
+  storage::Store& store_;
+  const HubIdentity& self_;
+  Sharing& sharing_;
+  Clock& clock_;
+  Notifier& outbox_changed_;
+  Notifier& events_changed_;
+  DeliveryOptions options_;
+  const std::shared_ptr<WakeState> wake_;
+  uint64_t subscription_ = 0;
+  std::thread supervisor_;
+
+  // Touched only by the supervisor thread, then by Stop after joining it.
+  std::map<std::string, std::unique_ptr<Worker>> pushers_;
+  std::map<std::string, std::unique_ptr<Worker>> pullers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Delivery>> Delivery::Start(storage::Store& store, const HubIdentity& self,
+                                                  Sharing& sharing, Clock& clock,
+                                                  Notifier& outbox_changed,
+                                                  Notifier& events_changed,
+                                                  DeliveryOptions options) {
+  if (options.lease.count() <= 0) return InvalidArgumentError("delivery lease must be positive");
+  if (options.request_timeout.count() <= 0) {
+    return InvalidArgumentError("delivery request timeout must be positive");
+  }
+  auto delivery = std::make_unique<ThreadedDelivery>(store, self, sharing, clock, outbox_changed,
+                                                     events_changed, std::move(options));
+  delivery->Begin();
+  return std::unique_ptr<Delivery>(std::move(delivery));
+}
+
+}  // namespace liaison::federation
