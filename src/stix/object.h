@@ -45,8 +45,29 @@ struct ObjectInfo {
   std::string created_by_ref;
   std::vector<std::string> object_marking_refs;
   bool revoked = false;
+
+  // Liaison's custom properties (issue 4), validated when present; see ValidateObject's rules.
+  // "x_liaison_recipients": the named recipient organisations, in the order given: a non-empty
+  // list of at most kMaxRecipients distinct identifiers of type identity.
+  std::vector<std::string> recipients;
+  // What the object is about: sighting_of_ref (sighting), object_refs (opinion, note, report,
+  // grouping, observed-data, ...), as given.
+  std::vector<std::string> refs;
+  // "x_liaison_feedback": {"outcome": "seen" | "acted-on" | "false-positive", "note": string}
+  // (note optional, at most kMaxFeedbackNoteBytes), only on sightings, opinions and notes. Empty
+  // strings when absent.
+  std::string feedback_outcome;
+  std::string feedback_note;
+  int64_t sighting_count = 0;  // a sighting's "count" when present
+  // Carries "x_liaison_signature": an object of exactly the strings hub (an identity id), key,
+  // alg and sig, none empty (crypto/signature.h checks the rest).
+  bool has_signature = false;
+
   std::string json;  // the object minified, otherwise byte for byte as received
 };
+
+inline constexpr size_t kMaxRecipients = 256;
+inline constexpr size_t kMaxFeedbackNoteBytes = 10000;
 
 // Limits applied while parsing untrusted input.
 struct ParseLimits {

@@ -1584,6 +1584,117 @@ const std::unordered_map<std::string_view, ExtensionRule>& ExtensionRules() {
   return *rules;
 }
 
+// ---- Liaison's custom properties (issue 4: partnership channels) ----
+
+// "x_liaison_recipients": the organisations a publisher names (policy/sharing.h). STIX 2.1
+// section 2.11: lists are never empty.
+Status CheckRecipients(JsonValue v, Ctx& ctx, ObjectInfo& info) {
+  constexpr std::string_view kName = "x_liaison_recipients";
+  if (!v.is_array()) return ctx.Err(kName, "must be a list of identity identifiers");
+  if (v.size() == 0) return ctx.Err(kName, "must not be an empty list (section 2.11)");
+  if (v.size() > kMaxRecipients) {
+    return ctx.Err(kName, "names " + std::to_string(v.size()) + " recipients; at most " +
+                              std::to_string(kMaxRecipients) + " are allowed");
+  }
+  size_t i = 0;
+  for (JsonValue item : v) {
+    const std::string path = Item(kName, i++);
+    RETURN_IF_ERROR(
+        CheckIdentifierValue(item, path, RefRule{.classes = kAnyObject, .types = kIdentityT}, ctx));
+    std::string_view id = item.string_value();
+    if (std::find(info.recipients.begin(), info.recipients.end(), id) != info.recipients.end()) {
+      return ctx.Err(path, "names " + Quote(id) + " a second time");
+    }
+    info.recipients.emplace_back(id);
+  }
+  return Status::Ok();
+}
+
+Status CheckFeedback(JsonValue v, std::string_view type, Ctx& ctx, ObjectInfo& info) {
+  constexpr std::string_view kName = "x_liaison_feedback";
+  if (type != "sighting" && type != "opinion" && type != "note") {
+    return ctx.Err(kName, "is only allowed on sighting, opinion and note objects");
+  }
+  if (!v.is_object()) {
+    return ctx.Err(kName, "must be an object {\"outcome\": ..., \"note\": ...}");
+  }
+  bool have_outcome = false;
+  for (JsonValue m : v) {
+    std::string_view k = m.key();
+    if (k == "outcome") {
+      static constexpr std::string_view kOutcomes[] = {"seen", "acted-on", "false-positive"};
+      if (!m.is_string() || !Contains(kOutcomes, m.string_value())) {
+        return ctx.Err("x_liaison_feedback.outcome",
+                       "must be one of \"seen\", \"acted-on\", \"false-positive\"");
+      }
+      info.feedback_outcome = std::string(m.string_value());
+      have_outcome = true;
+    } else if (k == "note") {
+      if (!m.is_string()) return ctx.Err("x_liaison_feedback.note", "must be a string");
+      if (m.string_value().size() > kMaxFeedbackNoteBytes) {
+        return ctx.Err("x_liaison_feedback.note",
+                       "must be at most " + std::to_string(kMaxFeedbackNoteBytes) + " bytes");
+      }
+      info.feedback_note = std::string(m.string_value());
+    } else {
+      return ctx.Err("x_liaison_feedback." + std::string(k.substr(0, 60)),
+                     "is not a member of x_liaison_feedback (only \"outcome\" and \"note\")");
+    }
+  }
+  if (!have_outcome) return ctx.Err("x_liaison_feedback.outcome", "is required");
+  return Status::Ok();
+}
+
+// "x_liaison_signature" (crypto/signature.h): the shape only; crypto/ verifies the signature.
+Status CheckSignatureShape(JsonValue v, Ctx& ctx) {
+  constexpr std::string_view kName = "x_liaison_signature";
+  if (!v.is_object()) {
+    return ctx.Err(kName, "must be an object with the strings hub, key, alg and sig");
+  }
+  static constexpr std::string_view kMembers[] = {"hub", "key", "alg", "sig"};
+  for (JsonValue m : v) {
+    if (!Contains(kMembers, m.key())) {
+      return ctx.Err("x_liaison_signature." + std::string(m.key().substr(0, 60)),
+                     "is not a member of a signature block (hub, key, alg, sig)");
+    }
+  }
+  for (std::string_view member : kMembers) {
+    const std::string path = "x_liaison_signature." + std::string(member);
+    JsonValue m;
+    if (!v.Find(member, &m)) return ctx.Err(path, "is required");
+    if (!m.is_string() || m.string_value().empty()) {
+      return ctx.Err(path, "must be a non-empty string");
+    }
+  }
+  JsonValue hub;
+  v.Find("hub", &hub);
+  return CheckIdentifierValue(hub, "x_liaison_signature.hub",
+                              RefRule{.classes = kAnyObject, .types = kIdentityT}, ctx);
+}
+
+Status CheckLiaisonProperties(JsonValue root, std::string_view type, Ctx& ctx, ObjectInfo& info) {
+  JsonValue v;
+  if (root.Find("x_liaison_recipients", &v)) RETURN_IF_ERROR(CheckRecipients(v, ctx, info));
+  if (root.Find("x_liaison_feedback", &v)) RETURN_IF_ERROR(CheckFeedback(v, type, ctx, info));
+  if (root.Find("x_liaison_signature", &v)) {
+    RETURN_IF_ERROR(CheckSignatureShape(v, ctx));
+    info.has_signature = true;
+  }
+  // What the object is about (already checked as references by the type's rules).
+  if (type == "sighting" && root.Find("sighting_of_ref", &v) && v.is_string()) {
+    info.refs.emplace_back(v.string_value());
+  }
+  if (root.Find("object_refs", &v) && v.is_array()) {
+    for (JsonValue r : v) {
+      if (r.is_string()) info.refs.emplace_back(r.string_value());
+    }
+  }
+  if (type == "sighting" && root.Find("count", &v) && v.is_integer()) {
+    info.sighting_count = v.int_value();
+  }
+  return Status::Ok();
+}
+
 bool IsCommonProperty(std::string_view name) {
   static constexpr std::string_view kCommon[] = {"type",
                                                  "spec_version",
@@ -1802,6 +1913,7 @@ Result<ObjectInfo> ValidateObject(JsonValue root, const ParseLimits& limits,
     }
   }
   if (rule != nullptr && rule->extra != nullptr) RETURN_IF_ERROR(rule->extra(root, ctx));
+  RETURN_IF_ERROR(CheckLiaisonProperties(root, type, ctx, info));
   return info;
 }
 
