@@ -1,13 +1,13 @@
 # The front door. `make serve` and `make test` are the README's two set-up commands: each installs
 # missing Debian packages (idempotent), configures and builds, then runs. `make bench` runs the
-# benchmarks (bench/README.md).
+# benchmarks (bench/README.md); `make demo` runs the partner scenario (scripts/demo.sh).
 BUILD_DIR ?= build/release
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build serve test bench format clean
+.PHONY: all deps configure build serve test bench demo format clean
 
 all: build
 
@@ -26,6 +26,11 @@ serve: configure
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The partner scenario of issue 4: three hubs on loopback, a timeline of measured latencies.
+demo: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target liaison
+	@bash scripts/demo.sh $(BUILD_DIR)/src/cli/liaison
 
 bench: deps
 	@cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIAISON_BUILD_BENCHMARKS=ON >/dev/null
