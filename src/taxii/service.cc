@@ -1,8 +1,10 @@
 #include "taxii/service.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -10,6 +12,7 @@
 #include "common/uuid.h"
 #include "policy/collection_access.h"
 #include "stix/timestamp.h"
+#include "storage/store_util.h"
 #include "taxii/cursor.h"
 #include "taxii/indicator_pattern.h"
 #include "taxii/media_type.h"
@@ -21,6 +24,8 @@ namespace {
 constexpr size_t kMaxTargetBytes = 4096;
 constexpr char kDateAddedFirst[] = "X-TAXII-Date-Added-First";
 constexpr char kDateAddedLast[] = "X-TAXII-Date-Added-Last";
+// With a sharing filter, one GET scans at most this many times its page size in stored rows.
+constexpr size_t kScanFactor = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Routing: TAXII 2.1 section 3.1, endpoint table.
@@ -332,9 +337,9 @@ struct Resolved {
 
 class Handler {
  public:
-  Handler(storage::Store& store, Clock& clock, const ServiceOptions& options,
+  Handler(storage::Store& store, Clock& clock, const ServiceOptions& options, SharingHooks* sharing,
           const Request& request)
-      : store_(store), clock_(clock), options_(options), request_(request) {}
+      : store_(store), clock_(clock), options_(options), sharing_(sharing), request_(request) {}
 
   Result<Response> Run() {
     std::optional<std::vector<std::string>> segments = SplitPath(request_.target);
@@ -596,41 +601,113 @@ class Handler {
     q.limit = PageSize(f);
     q.metadata_only = endpoint == Endpoint::kManifest || endpoint == Endpoint::kVersions;
 
-    storage::ObjectPage page;
-    if (endpoint == Endpoint::kVersions) {
-      ASSIGN_OR_RETURN(page, store_.QueryVersions(q, path.object_id));
-    } else {
-      ASSIGN_OR_RETURN(page, store_.QueryObjects(q));
-    }
+    std::unique_ptr<ReadFilter> filter;
+    if (sharing_ != nullptr) filter = sharing_->ForReader(principal(), r.collection);
+    const bool versions = endpoint == Endpoint::kVersions;
+    ASSIGN_OR_RETURN(VisiblePage visible, QueryVisible(q, versions, path.object_id, filter.get()));
+    storage::ObjectPage& page = visible.page;
 
     if (page.objects.empty() && per_object) {
-      // An object the collection does not hold at all is 404 (5.6, 5.8); one whose versions are
-      // all filtered out is an empty 200 answer.
-      storage::ObjectQuery probe;
-      probe.collection_id = r.collection.id;
-      probe.limit = 1;
-      probe.metadata_only = true;
-      ASSIGN_OR_RETURN(storage::ObjectPage any, store_.QueryVersions(probe, path.object_id));
-      if (any.objects.empty()) return ObjectNotFound(path.object_id, path.collection);
+      // An object the collection does not hold at all (or holds only in versions hidden from the
+      // principal, whose existence must not leak) is 404 (5.6, 5.8); one whose visible versions
+      // are all filtered out is an empty 200 answer.
+      ASSIGN_OR_RETURN(bool exists,
+                       HasVisibleVersion(r.collection.id, path.object_id, filter.get()));
+      if (!exists) return ObjectNotFound(path.object_id, path.collection);
     }
 
     std::string next;
-    if (page.more && !page.objects.empty()) {
-      next = EncodeCursor(page.objects.back().date_added,
-                          Scope(endpoint, r.collection.id, path.object_id, f));
+    if (page.more && visible.resume_after > 0) {
+      next =
+          EncodeCursor(visible.resume_after, Scope(endpoint, r.collection.id, path.object_id, f));
+    }
+    if (filter != nullptr && !q.metadata_only) {
+      // The bytes this reader gets: unsealed for this hub's people, wire form for partners.
+      for (storage::StoredObject& o : page.objects) {
+        ASSIGN_OR_RETURN(o.json, filter->Present(o));
+      }
     }
     Result<std::string> body = endpoint == Endpoint::kManifest   ? ManifestBody(page, next)
                                : endpoint == Endpoint::kVersions ? VersionsBody(page, next)
                                                                  : EnvelopeBody(page, next);
     if (!body.ok()) return body.status();
     Response response = JsonResponse(200, std::move(body).value());
-    // TAXII 2.1 section 3.2: the date_added of the first and last result.
+    // TAXII 2.1 section 3.2: the date_added of the first and last result returned (hidden rows
+    // scanned past do not count; `next` resumes after them).
     if (!page.objects.empty()) {
       response.headers.emplace_back(kDateAddedFirst,
                                     TaxiiTimestamp(page.objects.front().date_added));
       response.headers.emplace_back(kDateAddedLast, TaxiiTimestamp(page.objects.back().date_added));
     }
     return response;
+  }
+
+  struct VisiblePage {
+    storage::ObjectPage page;  // the visible results, at most the query's limit
+    int64_t resume_after = 0;  // date_added of the last row scanned (the `next` cursor)
+  };
+
+  Result<storage::ObjectPage> RunQuery(const storage::ObjectQuery& q, bool versions,
+                                       const std::string& object_id) {
+    if (versions) return store_.QueryVersions(q, object_id);
+    return store_.QueryObjects(q);
+  }
+
+  // One page of results the principal may see. Without a filter: the store's page. With one: rows
+  // hidden by the filter are skipped and the store is asked again until the page is full or the
+  // store has no more, so paging stays exact (date_added is unique and increasing: resuming after
+  // the last row scanned neither skips nor repeats). The scan is bounded per request
+  // (kScanFactor x limit rows); beyond it the page is returned short with more=true and a cursor
+  // after the last row scanned. Each store call asks for exactly the rows still missing, so a
+  // page that fills ends on a returned row.
+  Result<VisiblePage> QueryVisible(storage::ObjectQuery q, bool versions,
+                                   const std::string& object_id, ReadFilter* filter) {
+    VisiblePage out;
+    if (filter == nullptr) {
+      ASSIGN_OR_RETURN(out.page, RunQuery(q, versions, object_id));
+      if (!out.page.objects.empty()) out.resume_after = out.page.objects.back().date_added;
+      return out;
+    }
+    const size_t want = q.limit;
+    const size_t budget = want * kScanFactor;
+    size_t scanned = 0;
+    while (true) {
+      q.limit = std::min(budget - scanned, want - out.page.objects.size());
+      ASSIGN_OR_RETURN(storage::ObjectPage batch, RunQuery(q, versions, object_id));
+      scanned += batch.objects.size();
+      if (!batch.objects.empty()) {
+        out.resume_after = batch.objects.back().date_added;
+        q.added_after = out.resume_after;
+      }
+      for (storage::StoredObject& o : batch.objects) {
+        if (filter->Visible(o)) out.page.objects.push_back(std::move(o));
+      }
+      if (!batch.more) return out;  // more = false
+      if (out.page.objects.size() >= want || scanned >= budget || batch.objects.empty()) {
+        out.page.more = true;
+        return out;
+      }
+    }
+  }
+
+  // Whether the collection holds a version of `object_id` the principal may see (bounded scan:
+  // an object with more hidden versions than that counts as absent).
+  Result<bool> HasVisibleVersion(const std::string& collection_id, const std::string& object_id,
+                                 ReadFilter* filter) {
+    storage::ObjectQuery probe;
+    probe.collection_id = collection_id;
+    probe.metadata_only = true;
+    probe.limit = filter == nullptr ? 1 : 1000;
+    for (int round = 0; round < 20; ++round) {
+      ASSIGN_OR_RETURN(storage::ObjectPage any, store_.QueryVersions(probe, object_id));
+      if (filter == nullptr) return !any.objects.empty();
+      for (const storage::StoredObject& o : any.objects) {
+        if (filter->Visible(o)) return true;
+      }
+      if (!any.more || any.objects.empty()) return false;
+      probe.added_after = any.objects.back().date_added;
+    }
+    return false;
   }
 
   // The shape every paged TAXII answer shares: {"more":..,"next":..,"<list_key>":[items]}, or {}
@@ -730,12 +807,73 @@ class Handler {
     q.spec_versions = f.spec_versions;
     q.version_selectors = f.version_selectors;
     q.versions = f.versions;
+    if (sharing_ != nullptr) {
+      std::unique_ptr<ReadFilter> filter = sharing_->ForReader(principal(), r.collection);
+      return DeleteVisible(q, path, *filter);
+    }
     Result<int64_t> deleted = store_.DeleteObject(q, path.object_id);
     if (!deleted.ok()) {
       if (deleted.status().code() == StatusCode::kNotFound) {
         return ObjectNotFound(path.object_id, path.collection);
       }
       return deleted.status();
+    }
+    return JsonResponse(200, "");
+  }
+
+  // DELETE under a sharing filter: the versions the filters select (the same rules as
+  // Store::DeleteObject: no version filter selects every version; "first"/"last" are the oldest
+  // and newest version among those matching spec_versions), of which only those visible to the
+  // principal are deleted. None visible: 404, as if the object were not there.
+  Result<Response> DeleteVisible(const storage::ObjectQuery& q, const Path& path,
+                                 ReadFilter& filter) {
+    storage::ObjectQuery all;
+    all.collection_id = q.collection_id;
+    all.spec_versions = q.spec_versions;
+    all.metadata_only = true;
+    all.limit = 1000;
+    std::vector<storage::StoredObject> versions;
+    while (true) {
+      ASSIGN_OR_RETURN(storage::ObjectPage page, store_.QueryVersions(all, path.object_id));
+      if (!page.objects.empty()) all.added_after = page.objects.back().date_added;
+      for (storage::StoredObject& o : page.objects) versions.push_back(std::move(o));
+      if (!page.more || page.objects.empty()) break;
+    }
+    std::optional<int64_t> first, last;
+    for (const storage::StoredObject& o : versions) {
+      if (!first || o.version < *first) first = o.version;
+      if (!last || o.version > *last) last = o.version;
+    }
+    const bool select_all = (q.version_selectors.empty() && q.versions.empty()) ||
+                            std::find(q.version_selectors.begin(), q.version_selectors.end(),
+                                      storage::VersionSelector::kAll) != q.version_selectors.end();
+    auto selected = [&](const storage::StoredObject& o) {
+      if (select_all) return true;
+      for (storage::VersionSelector s : q.version_selectors) {
+        if (s == storage::VersionSelector::kFirst && first && o.version == *first) return true;
+        if (s == storage::VersionSelector::kLast && last && o.version == *last) return true;
+      }
+      return std::find(q.versions.begin(), q.versions.end(), o.version) != q.versions.end();
+    };
+    std::vector<int64_t> doomed;
+    for (const storage::StoredObject& o : versions) {
+      if (selected(o) && filter.Visible(o)) doomed.push_back(o.version);
+    }
+    std::sort(doomed.begin(), doomed.end());
+    doomed.erase(std::unique(doomed.begin(), doomed.end()), doomed.end());
+    if (doomed.empty()) return ObjectNotFound(path.object_id, path.collection);
+    for (size_t i = 0; i < doomed.size(); i += storage::kMaxQueryValues) {
+      storage::ObjectQuery batch;
+      batch.collection_id = q.collection_id;
+      batch.spec_versions = q.spec_versions;
+      const size_t end = std::min(doomed.size(), i + storage::kMaxQueryValues);
+      batch.versions.assign(doomed.begin() + static_cast<std::ptrdiff_t>(i),
+                            doomed.begin() + static_cast<std::ptrdiff_t>(end));
+      Result<int64_t> deleted = store_.DeleteObject(batch, path.object_id);
+      // kNotFound: deleted concurrently since it was listed, which is the outcome asked for.
+      if (!deleted.ok() && deleted.status().code() != StatusCode::kNotFound) {
+        return deleted.status();
+      }
     }
     return JsonResponse(200, "");
   }
@@ -767,6 +905,7 @@ class Handler {
     add.status.request_timestamp = now;
     add.status.total_count = static_cast<int64_t>(envelope.objects.size());
     add.objects.reserve(envelope.objects.size());
+    std::vector<stix::ObjectInfo> valid;  // for the sharing hooks, in request order
     for (size_t i = 0; i < envelope.objects.size(); ++i) {
       stix::ObjectResult& result = envelope.objects[i];
       if (!result.ok()) {
@@ -788,6 +927,10 @@ class Handler {
         add.status.failures.push_back(std::move(failure));
         continue;
       }
+      if (sharing_ != nullptr) {
+        valid.push_back(std::move(info));
+        continue;
+      }
       storage::NewObject object;
       object.id = std::move(info.id);
       object.type = std::move(info.type);
@@ -797,6 +940,17 @@ class Handler {
       if (std::optional<stix::Timestamp> v = info.version()) object.version = v->micros;
       object.json = std::move(info.json);
       add.objects.push_back(std::move(object));
+    }
+    if (sharing_ != nullptr) {
+      // Labels, signatures, sealing, outbox rows and feedback: decided by the sharing policy;
+      // the objects it refuses are status failures like invalid ones.
+      ASSIGN_OR_RETURN(PreparedAdd prepared,
+                       sharing_->PrepareAdd(principal(), r.collection, std::move(valid)));
+      add.objects = std::move(prepared.objects);
+      for (storage::StatusDetail& failure : prepared.failures) {
+        add.status.failures.push_back(std::move(failure));
+      }
+      add.audit = std::move(prepared.audit);
     }
 
     // A fresh random id collides with an existing one with negligible probability; retry anyway
@@ -808,24 +962,25 @@ class Handler {
       if (added.ok() || added.status().code() != StatusCode::kAlreadyExists) break;
     }
     if (!added.ok()) return added.status();
+    if (sharing_ != nullptr) sharing_->Committed(r.collection, *added);
     return JsonResponse(202, StatusJson(added->status));
   }
 
   storage::Store& store_;
   Clock& clock_;
   const ServiceOptions& options_;
+  SharingHooks* const sharing_;  // may be null: everything visible, nothing labelled
   const Request& request_;
 };
 
 }  // namespace
 
-Service::Service(storage::Store& store, Clock& clock, ServiceOptions options,
-                 SharingHooks* sharing)
+Service::Service(storage::Store& store, Clock& clock, ServiceOptions options, SharingHooks* sharing)
     : store_(store), clock_(clock), options_(std::move(options)), sharing_(sharing) {}
 
 Result<Response> Service::Handle(const Request& request) const {
   try {
-    return Handler(store_, clock_, options_, request).Run();
+    return Handler(store_, clock_, options_, sharing_, request).Run();
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("out of memory while handling the request");
   } catch (const std::exception& e) {
