@@ -59,6 +59,15 @@
 //    records (whether or not anything was new). A duplicate version writes none of its extras.
 //  - Labels round-trip exactly (recipients in order). A version's label is that of its first add.
 //  - Partner tokens, keys and identity_json are stored as given (crypto/ seals the token).
+//  - Events: an "object" event's data is {"type","spec_version","date_added"}; a "feedback" event
+//    carries the label of the newest stored version of the object it is about, or the feedback
+//    object's own label when that object is unknown here; a "receipt" event carries the label of
+//    the delivered object version, or (when it was deleted since) TLP:RED (4) with no recipients.
+//  - Audit records with an empty kind are kInvalidArgument (in AppendAudit and AddObjects; nothing
+//    is committed). ClaimOutbox with lease_micros <= 0 is kInvalidArgument.
+//  - DeleteCollection also deletes the collection's channels (outbox rows stay as receipts).
+//  - LookupObjects returns each id once, however often it is asked for; an empty id is
+//    kInvalidArgument.
 
 #include <cstdint>
 #include <memory>
@@ -375,7 +384,8 @@ class Store {
   virtual Status DeleteGrant(const std::string& collection_id, const std::string& subject) = 0;
   virtual Result<std::vector<Grant>> ListGrants(const std::string& collection_id) = 0;
 
-  // Users. CreateUser: kAlreadyExists. UpdateUser replaces role/password_hash/disabled: kNotFound.
+  // Users. CreateUser: kAlreadyExists. UpdateUser replaces role/password_hash/disabled/partner:
+  // kNotFound.
   virtual Status CreateUser(const User& user) = 0;
   virtual Status UpdateUser(const User& user) = 0;
   virtual Result<User> GetUser(const std::string& name) = 0;

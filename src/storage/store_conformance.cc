@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/chain.h"
 #include "storage/store_util.h"
 
 // Every test here checks a clause of the contract in storage/store.h (including the "Details of
@@ -1255,6 +1256,837 @@ TEST_P(StoreConformance, ConcurrentWritersAndReaders) {
       EXPECT_EQ(s->success_count, kBatchSize);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing (issue 4): labels, outbox, partners, channels, audit, events, feedback
+
+constexpr char kPartnerB[] = "identity--00000000-0000-4000-8000-00000000000b";
+constexpr char kPartnerC[] = "identity--00000000-0000-4000-8000-00000000000c";
+constexpr char kOrigin[] = "identity--00000000-0000-4000-8000-00000000000a";
+
+ObjectLabel Label(int32_t tlp, std::vector<std::string> recipients = {}) {
+  ObjectLabel l;
+  l.tlp = tlp;
+  l.origin = kOrigin;
+  l.received_from = kPartnerC;
+  l.recipients = std::move(recipients);
+  l.sealed = tlp == 4;
+  l.signature = "{\"alg\":\"ed25519\",\"sig\":\"c2lnbmF0dXJl\"}";
+  return l;
+}
+
+NewObject Labeled(const std::string& id, int64_t version, ObjectLabel label,
+                  std::vector<std::string> outbox = {}) {
+  NewObject o = Obj(id, version);
+  o.label = std::move(label);
+  o.outbox_partners = std::move(outbox);
+  return o;
+}
+
+Partner MakePartner(const std::string& id, const std::string& name) {
+  Partner p;
+  p.id = id;
+  p.name = name;
+  p.identity_json = "{\"type\":\"identity\",\"id\":\"" + id + "\",\"name\":\"" + name + "\"}";
+  p.url = "https://" + name + ".example:8443/api1/";
+  p.inbox = "inbox-" + name;
+  p.sign_key = "c2lnbi1" + name;
+  p.box_key = "Ym94LW" + name;
+  p.token = "sealed-token-" + name;
+  p.user = "partner-" + name;
+  p.created = kT0;
+  return p;
+}
+
+Channel MakeChannel(const std::string& id, const std::string& partner,
+                    const std::string& collection, ChannelMode mode = ChannelMode::kPush,
+                    int64_t created = kT0) {
+  Channel ch;
+  ch.id = id;
+  ch.partner = partner;
+  ch.collection_id = collection;
+  ch.mode = mode;
+  ch.max_tlp = 2;
+  ch.remote_collection = mode == ChannelMode::kPull ? "remote-" + collection : "";
+  ch.created = created;
+  return ch;
+}
+
+AuditRecord Audit(const std::string& kind, const std::string& subject, int64_t time = 0) {
+  AuditRecord r;
+  r.time = time;
+  r.kind = kind;
+  r.actor = "alice";
+  r.subject = subject;
+  r.detail = "{\"n\":1}";
+  return r;
+}
+
+std::vector<int64_t> Seqs(const std::vector<OutboxRow>& rows) {
+  std::vector<int64_t> out;
+  for (const OutboxRow& r : rows) out.push_back(r.seq);
+  return out;
+}
+
+std::vector<HubEvent> AllEvents(Store& store) {
+  auto events = store.ListEvents(0, 100000);
+  EXPECT_TRUE(events.ok()) << events.status().ToString();
+  return events.ok() ? *events : std::vector<HubEvent>{};
+}
+
+std::vector<OutboxRow> AllOutbox(Store& store, const std::string& partner = "") {
+  OutboxQuery q;
+  q.partner = partner;
+  q.limit = 100000;
+  auto rows = store.ListOutbox(q);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  return rows.ok() ? *rows : std::vector<OutboxRow>{};
+}
+
+TEST_P(StoreConformance, LabelsRoundTripOnEveryReadPath) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("report", 2);
+  ObjectLabel amber = Label(2, {kPartnerC, kPartnerB, kOrigin});  // order kept, not sorted
+  ObjectLabel red = Label(4, {kPartnerB});
+  ObjectLabel clear;  // the default label: every field empty
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0, amber), Labeled(b, kT0 + 1, red)}, kT0));
+  NewObject scos = Obj(Id("ipv4-addr", 3), std::nullopt, "ipv4-addr");
+  scos.label = clear;
+  ASSERT_OK(fx.Add("c1", {scos}, kT0 + 10));
+
+  for (bool metadata_only : {false, true}) {
+    ObjectQuery q = Query();
+    q.metadata_only = metadata_only;
+    auto page = store_->QueryObjects(q);
+    ASSERT_OK(page);
+    ASSERT_EQ(page->objects.size(), 3u);
+    EXPECT_EQ(page->objects[0].label, amber);
+    EXPECT_EQ(page->objects[1].label, red);
+    EXPECT_EQ(page->objects[2].label, clear);
+    EXPECT_EQ(page->objects[0].json.empty(), metadata_only);
+    auto versions = store_->QueryVersions(q, b);
+    ASSERT_OK(versions);
+    ASSERT_EQ(versions->objects.size(), 1u);
+    EXPECT_EQ(versions->objects[0].label, red);
+  }
+  auto got = store_->GetObjectVersion("c1", a, kT0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->label, amber);
+  auto looked = store_->LookupObjects({b, a});
+  ASSERT_OK(looked);
+  ASSERT_EQ(looked->size(), 2u);
+  for (const StoredObject& o : *looked) EXPECT_EQ(o.label, o.id == a ? amber : red);
+
+  // A version's label is that of its first add: a re-add with another label changes nothing.
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0, Label(0))}, kT0 + 20));
+  got = store_->GetObjectVersion("c1", a, kT0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->label, amber);
+}
+
+TEST_P(StoreConformance, RecipientsWithSeparatorsAndEmptyIdsRoundTrip) {
+  SETUP_COLLECTIONS();
+  // Hostile recipient ids (they can come from a partner) must not break the stored encoding.
+  ObjectLabel odd = Label(3, {"a,b", "c\\", "", "\\,d", "e"});
+  ObjectLabel one_empty = Label(3, {""});
+  ASSERT_OK(fx.Add(
+      "c1", {Labeled(Id("indicator", 1), kT0, odd), Labeled(Id("indicator", 2), kT0, one_empty)},
+      kT0));
+  auto page = store_->QueryObjects(Query());
+  ASSERT_OK(page);
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[0].label, odd);
+  EXPECT_EQ(page->objects[1].label, one_empty);
+}
+
+TEST_P(StoreConformance, AddObjectsWritesOutboxRowsInObjectOrder) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("indicator", 2);
+  auto r = fx.Add("c1",
+                  {Labeled(a, kT0, Label(2), {kPartnerB, kPartnerC}),
+                   Labeled(b, kT0 + 5, Label(1), {kPartnerB})},
+                  kT0 + 100);
+  ASSERT_OK(r);
+  std::vector<OutboxRow> rows = AllOutbox(*store_);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_LT(rows[0].seq, rows[1].seq);
+  EXPECT_LT(rows[1].seq, rows[2].seq);
+  EXPECT_EQ(rows[0].partner, kPartnerB);
+  EXPECT_EQ(rows[0].object_id, a);
+  EXPECT_EQ(rows[1].partner, kPartnerC);
+  EXPECT_EQ(rows[1].object_id, a);
+  EXPECT_EQ(rows[2].partner, kPartnerB);
+  EXPECT_EQ(rows[2].object_id, b);
+  for (const OutboxRow& row : rows) {
+    EXPECT_EQ(row.collection_id, "c1");
+    EXPECT_EQ(row.state, OutboxState::kQueued);
+    EXPECT_EQ(row.attempts, 0);
+    EXPECT_EQ(row.next_attempt, kT0 + 100);  // due at once
+    EXPECT_EQ(row.created, kT0 + 100);
+    EXPECT_EQ(row.delivered_at, 0);
+    EXPECT_EQ(row.lease_until, 0);
+    EXPECT_EQ(row.error, "");
+  }
+  EXPECT_EQ(rows[0].version, kT0);
+  EXPECT_EQ(rows[0].date_added, r->first_date_added);
+  EXPECT_EQ(rows[2].version, kT0 + 5);
+  EXPECT_EQ(rows[2].date_added, r->last_date_added);
+}
+
+TEST_P(StoreConformance, DuplicatesWriteNoExtrasButAuditIsAlwaysAppended) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string s = Id("sighting", 2);
+  NewObject sighting = Labeled(s, kT0, Label(2), {kPartnerB});
+  FeedbackRecord fb;
+  fb.about_id = a;
+  fb.from = kPartnerB;
+  fb.outcome = "seen";
+  sighting.feedback = {fb};
+  auto add = [&](int64_t now) {
+    AddObjectsRequest req;
+    req.collection_id = "c1";
+    req.objects = {Labeled(a, kT0, Label(2), {kPartnerB, kPartnerC}), sighting};
+    req.audit = {Audit("publish", a)};
+    return store_->AddObjects(req, now);
+  };
+  ASSERT_OK(add(kT0));
+  const size_t events = AllEvents(*store_).size();
+  EXPECT_EQ(events, 3u);  // two object events, one feedback event
+  EXPECT_EQ(AllOutbox(*store_).size(), 3u);
+  auto r = add(kT0 + 50);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->added, 0u);
+  EXPECT_EQ(AllEvents(*store_).size(), events);
+  EXPECT_EQ(AllOutbox(*store_).size(), 3u);
+  auto feedback = store_->ListFeedback(a);
+  ASSERT_OK(feedback);
+  EXPECT_EQ(feedback->size(), 1u);
+  auto audit = store_->ListAudit(0, 100);
+  ASSERT_OK(audit);
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ((*audit)[0].time, kT0);
+  EXPECT_EQ((*audit)[1].time, kT0 + 50);
+  ASSERT_OK(audit::VerifyChain(*store_));
+
+  // A duplicate within one request writes its extras once.
+  const std::string c = Id("indicator", 3);
+  ASSERT_OK(fx.Add("c2",
+                   {Labeled(c, kT0, Label(2), {kPartnerC}), Labeled(c, kT0, Label(2), {kPartnerC})},
+                   kT0 + 60));
+  OutboxQuery q;
+  q.object_id = c;
+  auto rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  EXPECT_EQ(rows->size(), 1u);
+}
+
+TEST_P(StoreConformance, AddObjectsWithBadAuditRecordCommitsNothing) {
+  SETUP_COLLECTIONS();
+  AddObjectsRequest req;
+  req.collection_id = "c1";
+  req.objects = {Labeled(Id("indicator", 1), kT0, Label(2), {kPartnerB})};
+  req.audit = {Audit("publish", "x"), Audit("", "y")};
+  req.status.id = "s1";
+  req.status.api_root = "api1";
+  EXPECT_CODE(store_->AddObjects(req, kT0), StatusCode::kInvalidArgument);
+  auto count = store_->CountObjects("c1");
+  ASSERT_OK(count);
+  EXPECT_EQ(*count, 0);
+  EXPECT_TRUE(AllOutbox(*store_).empty());
+  EXPECT_TRUE(AllEvents(*store_).empty());
+  auto audit = store_->ListAudit(0, 10);
+  ASSERT_OK(audit);
+  EXPECT_TRUE(audit->empty());
+  EXPECT_CODE(store_->GetStatus("api1", "s1"), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ClaimOutboxLeasesRowsInSeqOrder) {
+  SETUP_COLLECTIONS();
+  std::vector<NewObject> objects;
+  for (int i = 0; i < 5; ++i) {
+    objects.push_back(Labeled(Id("indicator", i), kT0, Label(1), {kPartnerB, kPartnerC}));
+  }
+  ASSERT_OK(fx.Add("c1", objects, kT0));
+  const std::vector<OutboxRow> all_b = AllOutbox(*store_, kPartnerB);
+  ASSERT_EQ(all_b.size(), 5u);
+  constexpr int64_t kLease = 30000000;
+  const int64_t now = kT0 + 1000;
+
+  auto first = store_->ClaimOutbox(kPartnerB, 2, now, kLease);
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ(Seqs(*first), (std::vector<int64_t>{all_b[0].seq, all_b[1].seq}));
+  for (const OutboxRow& row : *first) {
+    EXPECT_EQ(row.partner, kPartnerB);
+    EXPECT_EQ(row.lease_until, now + kLease);
+  }
+  // While the lease holds, another claimer gets the rows after them, never the same ones.
+  auto second = store_->ClaimOutbox(kPartnerB, 10, now + 1, kLease);
+  ASSERT_OK(second);
+  EXPECT_EQ(Seqs(*second), (std::vector<int64_t>{all_b[2].seq, all_b[3].seq, all_b[4].seq}));
+  auto third = store_->ClaimOutbox(kPartnerB, 10, now + 2, kLease);
+  ASSERT_OK(third);
+  EXPECT_TRUE(third->empty());
+  // The lease is visible in the listing; C's rows were untouched.
+  for (const OutboxRow& row : AllOutbox(*store_, kPartnerC)) EXPECT_EQ(row.lease_until, 0);
+  // A crashed pusher's rows come back once its lease has run out.
+  auto again = store_->ClaimOutbox(kPartnerB, 10, now + kLease, kLease);
+  ASSERT_OK(again);
+  EXPECT_EQ(Seqs(*again).size(), 2u);
+  EXPECT_EQ(Seqs(*again), (std::vector<int64_t>{all_b[0].seq, all_b[1].seq}));
+  // limit 0, an unknown partner, a non-positive lease.
+  auto none = store_->ClaimOutbox(kPartnerC, 0, now, kLease);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  auto unknown = store_->ClaimOutbox("identity--nobody", 10, now, kLease);
+  ASSERT_OK(unknown);
+  EXPECT_TRUE(unknown->empty());
+  EXPECT_CODE(store_->ClaimOutbox(kPartnerC, 10, now, 0), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, FailedDeliveryBacksOffAndKeepsOrder) {
+  SETUP_COLLECTIONS();
+  ASSERT_OK(fx.Add("c1",
+                   {Labeled(Id("indicator", 1), kT0, Label(2), {kPartnerB}),
+                    Labeled(Id("indicator", 2), kT0, Label(2), {kPartnerB})},
+                   kT0));
+  constexpr int64_t kLease = 1000000;
+  auto claimed = store_->ClaimOutbox(kPartnerB, 1, kT0 + 1, kLease);
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  const int64_t first = (*claimed)[0].seq;
+  const int64_t retry_at = kT0 + 5000000;
+  ASSERT_OK(store_->MarkOutboxFailed({first}, "connection refused", false, retry_at, kT0 + 2));
+  std::vector<OutboxRow> rows = AllOutbox(*store_);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, OutboxState::kQueued);
+  EXPECT_EQ(rows[0].attempts, 1);
+  EXPECT_EQ(rows[0].error, "connection refused");
+  EXPECT_EQ(rows[0].next_attempt, retry_at);
+  EXPECT_EQ(rows[0].lease_until, 0);
+  // The first row is not due: nothing after it is handed out either (order per partner).
+  auto early = store_->ClaimOutbox(kPartnerB, 10, kT0 + 3, kLease);
+  ASSERT_OK(early);
+  EXPECT_TRUE(early->empty());
+  auto due = store_->ClaimOutbox(kPartnerB, 10, retry_at, kLease);
+  ASSERT_OK(due);
+  EXPECT_EQ(due->size(), 2u);
+  // A permanent failure ends the row; delivery of the other one.
+  ASSERT_OK(store_->MarkOutboxFailed({first}, "rejected: 403", true, 0, retry_at + 1));
+  ASSERT_OK(store_->MarkOutboxDelivered({rows[1].seq}, retry_at + 2));
+  rows = AllOutbox(*store_);
+  EXPECT_EQ(rows[0].state, OutboxState::kFailed);
+  EXPECT_EQ(rows[0].attempts, 2);
+  EXPECT_EQ(rows[0].error, "rejected: 403");
+  EXPECT_EQ(rows[1].state, OutboxState::kDelivered);
+  EXPECT_EQ(rows[1].delivered_at, retry_at + 2);
+  EXPECT_EQ(rows[1].error, "");
+  EXPECT_EQ(rows[1].lease_until, 0);
+  auto after = store_->ClaimOutbox(kPartnerB, 10, retry_at + kLease * 10, kLease);
+  ASSERT_OK(after);
+  EXPECT_TRUE(after->empty());
+  auto partners = store_->PartnersWithQueuedOutbox();
+  ASSERT_OK(partners);
+  EXPECT_TRUE(partners->empty());
+}
+
+TEST_P(StoreConformance, OutboxChangesWriteReceiptEvents) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  ObjectLabel label = Label(3, {kPartnerB});
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0, label, {kPartnerB, kPartnerC})}, kT0));
+  std::vector<OutboxRow> rows = AllOutbox(*store_);
+  ASSERT_EQ(rows.size(), 2u);
+  auto last = store_->LastEventSeq();
+  ASSERT_OK(last);
+  const int64_t before = *last;
+
+  ASSERT_OK(store_->MarkOutboxDelivered({rows[0].seq, 999999}, kT0 + 10));  // unknown: ignored
+  ASSERT_OK(store_->MarkOutboxFailed({rows[1].seq}, "timeout", false, kT0 + 99, kT0 + 11));
+  auto events = store_->ListEvents(before, 100);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 2u);
+  const HubEvent& delivered = (*events)[0];
+  EXPECT_EQ(delivered.kind, "receipt");
+  EXPECT_EQ(delivered.time, kT0 + 10);
+  EXPECT_EQ(delivered.collection_id, "c1");
+  EXPECT_EQ(delivered.object_id, a);
+  EXPECT_EQ(delivered.version, kT0);
+  EXPECT_EQ(delivered.label, label);
+  EXPECT_EQ(delivered.data, std::string("{\"partner\":\"") + kPartnerB +
+                                "\",\"state\":\"delivered\",\"attempts\":0,\"delivered_at\":" +
+                                std::to_string(kT0 + 10) + ",\"error\":\"\"}");
+  const HubEvent& failed = (*events)[1];
+  EXPECT_EQ(failed.kind, "receipt");
+  EXPECT_EQ(failed.label, label);
+  EXPECT_EQ(failed.data, std::string("{\"partner\":\"") + kPartnerC +
+                             "\",\"state\":\"queued\",\"attempts\":1,\"delivered_at\":0,"
+                             "\"error\":\"timeout\"}");
+  // Marking nothing, or only unknown rows, writes nothing.
+  ASSERT_OK(store_->MarkOutboxDelivered({}, kT0 + 12));
+  ASSERT_OK(store_->MarkOutboxFailed({424242}, "x", true, 0, kT0 + 12));
+  last = store_->LastEventSeq();
+  ASSERT_OK(last);
+  EXPECT_EQ(*last, before + 2);
+}
+
+TEST_P(StoreConformance, ListOutboxFiltersAndPages) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("indicator", 2);
+  ASSERT_OK(fx.Add(
+      "c1",
+      {Labeled(a, kT0, Label(1), {kPartnerB, kPartnerC}), Labeled(b, kT0, Label(1), {kPartnerB})},
+      kT0));
+  std::vector<OutboxRow> all = AllOutbox(*store_);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_OK(store_->MarkOutboxDelivered({all[0].seq}, kT0 + 1));
+
+  OutboxQuery q;
+  q.object_id = a;
+  auto rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  EXPECT_EQ(Seqs(*rows), (std::vector<int64_t>{all[0].seq, all[1].seq}));
+  q = OutboxQuery();
+  q.partner = kPartnerB;
+  q.state = OutboxState::kQueued;
+  rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  EXPECT_EQ(Seqs(*rows), (std::vector<int64_t>{all[2].seq}));
+  q = OutboxQuery();
+  q.state = OutboxState::kDelivered;
+  rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].delivered_at, kT0 + 1);
+  q = OutboxQuery();
+  q.limit = 2;
+  rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  EXPECT_EQ(Seqs(*rows), (std::vector<int64_t>{all[0].seq, all[1].seq}));
+  q.after_seq = all[1].seq;
+  rows = store_->ListOutbox(q);
+  ASSERT_OK(rows);
+  EXPECT_EQ(Seqs(*rows), (std::vector<int64_t>{all[2].seq}));
+
+  auto partners = store_->PartnersWithQueuedOutbox();
+  ASSERT_OK(partners);
+  EXPECT_EQ(*partners, (std::vector<std::string>{kPartnerB, kPartnerC}));
+}
+
+TEST_P(StoreConformance, PartnersRoundTripUpdateAndErrors) {
+  Partner c = MakePartner(kPartnerC, "charlie");
+  Partner b = MakePartner(kPartnerB, "bravo");
+  c.disabled = true;
+  ASSERT_OK(store_->CreatePartner(c));
+  ASSERT_OK(store_->CreatePartner(b));
+  auto list = store_->ListPartners();
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], b);  // by id
+  EXPECT_EQ((*list)[1], c);
+  auto got = store_->GetPartner(kPartnerC);
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, c);
+
+  Partner changed = MakePartner(kPartnerB, "bravo-renamed");
+  changed.created = kT0 + 999;  // ignored: created is kept
+  changed.disabled = true;
+  changed.token = "";
+  ASSERT_OK(store_->UpdatePartner(changed));
+  got = store_->GetPartner(kPartnerB);
+  ASSERT_OK(got);
+  changed.created = kT0;
+  EXPECT_EQ(*got, changed);
+
+  EXPECT_CODE(store_->CreatePartner(b), StatusCode::kAlreadyExists);
+  EXPECT_CODE(store_->CreatePartner(MakePartner("", "x")), StatusCode::kInvalidArgument);
+  EXPECT_CODE(store_->GetPartner("identity--nobody"), StatusCode::kNotFound);
+  EXPECT_CODE(store_->UpdatePartner(MakePartner("identity--nobody", "x")), StatusCode::kNotFound);
+  EXPECT_CODE(store_->DeletePartner("identity--nobody"), StatusCode::kNotFound);
+  ASSERT_OK(store_->DeletePartner(kPartnerC));
+  EXPECT_CODE(store_->GetPartner(kPartnerC), StatusCode::kNotFound);
+  list = store_->ListPartners();
+  ASSERT_OK(list);
+  EXPECT_EQ(list->size(), 1u);
+}
+
+TEST_P(StoreConformance, DeletePartnerCascadesToChannelsAndQueuedRows) {
+  SETUP_COLLECTIONS();
+  ASSERT_OK(store_->CreatePartner(MakePartner(kPartnerB, "bravo")));
+  ASSERT_OK(store_->CreatePartner(MakePartner(kPartnerC, "charlie")));
+  ASSERT_OK(store_->CreateChannel(MakeChannel("ch-b", kPartnerB, "c1")));
+  ASSERT_OK(store_->CreateChannel(MakeChannel("ch-c", kPartnerC, "c1")));
+  std::vector<NewObject> objects;
+  for (int i = 0; i < 3; ++i) {
+    objects.push_back(Labeled(Id("indicator", i), kT0, Label(1), {kPartnerB, kPartnerC}));
+  }
+  ASSERT_OK(fx.Add("c1", objects, kT0));
+  std::vector<OutboxRow> b_rows = AllOutbox(*store_, kPartnerB);
+  ASSERT_EQ(b_rows.size(), 3u);
+  ASSERT_OK(store_->MarkOutboxDelivered({b_rows[0].seq}, kT0 + 1));
+  ASSERT_OK(store_->MarkOutboxFailed({b_rows[1].seq}, "gone", true, 0, kT0 + 2));
+
+  ASSERT_OK(store_->DeletePartner(kPartnerB));
+  std::vector<OutboxRow> left = AllOutbox(*store_, kPartnerB);  // the receipts stay
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].state, OutboxState::kDelivered);
+  EXPECT_EQ(left[1].state, OutboxState::kFailed);
+  EXPECT_EQ(AllOutbox(*store_, kPartnerC).size(), 3u);
+  auto channels = store_->ListChannels("");
+  ASSERT_OK(channels);
+  ASSERT_EQ(channels->size(), 1u);
+  EXPECT_EQ((*channels)[0].id, "ch-c");
+  auto partners = store_->PartnersWithQueuedOutbox();
+  ASSERT_OK(partners);
+  EXPECT_EQ(*partners, (std::vector<std::string>{kPartnerC}));
+}
+
+TEST_P(StoreConformance, ChannelsUniquenessListingAndCursor) {
+  SETUP_COLLECTIONS();
+  ASSERT_OK(store_->CreatePartner(MakePartner(kPartnerB, "bravo")));
+  ASSERT_OK(store_->CreatePartner(MakePartner(kPartnerC, "charlie")));
+  Channel push_b = MakeChannel("ch-1", kPartnerB, "c1", ChannelMode::kPush, kT0 + 2);
+  Channel pull_b = MakeChannel("ch-2", kPartnerB, "c1", ChannelMode::kPull, kT0 + 1);
+  Channel push_c = MakeChannel("ch-3", kPartnerC, "c2", ChannelMode::kPush, kT0 + 3);
+  ASSERT_OK(store_->CreateChannel(push_b));
+  ASSERT_OK(store_->CreateChannel(pull_b));
+  ASSERT_OK(store_->CreateChannel(push_c));
+
+  auto all = store_->ListChannels("");
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0], pull_b);  // by created
+  EXPECT_EQ((*all)[1], push_b);
+  EXPECT_EQ((*all)[2], push_c);
+  auto of_b = store_->ListChannels(kPartnerB);
+  ASSERT_OK(of_b);
+  EXPECT_EQ(of_b->size(), 2u);
+  auto of_nobody = store_->ListChannels("identity--nobody");
+  ASSERT_OK(of_nobody);
+  EXPECT_TRUE(of_nobody->empty());
+
+  Channel same_id = push_c;
+  same_id.collection_id = "c1";
+  EXPECT_CODE(store_->CreateChannel(same_id), StatusCode::kAlreadyExists);
+  Channel identical = push_b;
+  identical.id = "ch-9";
+  identical.max_tlp = 4;
+  EXPECT_CODE(store_->CreateChannel(identical), StatusCode::kAlreadyExists);
+  Channel other_remote = pull_b;  // a second pull from another remote collection is fine
+  other_remote.id = "ch-4";
+  other_remote.remote_collection = "another";
+  other_remote.created = kT0 + 4;
+  ASSERT_OK(store_->CreateChannel(other_remote));
+  EXPECT_CODE(store_->CreateChannel(MakeChannel("ch-5", "identity--nobody", "c1")),
+              StatusCode::kNotFound);
+  EXPECT_CODE(store_->CreateChannel(MakeChannel("ch-6", kPartnerB, "no-such-collection")),
+              StatusCode::kNotFound);
+  EXPECT_CODE(store_->CreateChannel(MakeChannel("", kPartnerB, "c1")),
+              StatusCode::kInvalidArgument);
+
+  ASSERT_OK(store_->SetChannelCursor("ch-2", "2023-11-14T22:13:20.123456Z"));
+  ASSERT_OK(store_->SetChannelCursor("ch-2", "2023-11-14T22:13:21.000Z"));
+  of_b = store_->ListChannels(kPartnerB);
+  ASSERT_OK(of_b);
+  ASSERT_EQ(of_b->size(), 3u);
+  EXPECT_EQ((*of_b)[0].cursor, "2023-11-14T22:13:21.000Z");
+  EXPECT_CODE(store_->SetChannelCursor("ch-nope", "x"), StatusCode::kNotFound);
+
+  ASSERT_OK(store_->DeleteChannel("ch-1"));
+  EXPECT_CODE(store_->DeleteChannel("ch-1"), StatusCode::kNotFound);
+  // After deletion the same (partner, collection, mode) may be created again.
+  ASSERT_OK(store_->CreateChannel(MakeChannel("ch-7", kPartnerB, "c1")));
+  // Deleting a collection deletes its channels.
+  ASSERT_OK(store_->DeleteCollection("api1", "c2"));
+  all = store_->ListChannels("");
+  ASSERT_OK(all);
+  for (const Channel& ch : *all) EXPECT_NE(ch.collection_id, "c2");
+}
+
+TEST_P(StoreConformance, AuditAppendChainsAndLists) {
+  auto empty = store_->ListAudit(0, 10);
+  ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+  auto verified = audit::VerifyChain(*store_);
+  ASSERT_OK(verified);
+  EXPECT_EQ(verified->entries, 0);
+
+  auto first =
+      store_->AppendAudit({Audit("partner", kPartnerB), Audit("auth-failure", "", 77)}, kT0);
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].seq, 1);
+  EXPECT_EQ((*first)[0].time, kT0);  // 0: the store's now
+  EXPECT_EQ((*first)[0].prev_hash, "");
+  EXPECT_EQ((*first)[0].hash, audit::ChainHash((*first)[0]));
+  EXPECT_EQ((*first)[1].seq, 2);
+  EXPECT_EQ((*first)[1].time, 77);  // given: kept
+  EXPECT_EQ((*first)[1].prev_hash, (*first)[0].hash);
+  EXPECT_EQ((*first)[1].hash, audit::ChainHash((*first)[1]));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(store_->AppendAudit({Audit("read-red", Id("report", i))}, kT0 + i));
+  }
+  auto none = store_->AppendAudit({}, kT0);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_CODE(store_->AppendAudit({Audit("x", ""), Audit("", "")}, kT0),
+              StatusCode::kInvalidArgument);
+
+  auto all = store_->ListAudit(0, 100);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 7u);  // the rejected batch added nothing
+  EXPECT_EQ((*all)[0], (*first)[0]);
+  EXPECT_EQ((*all)[1], (*first)[1]);
+  EXPECT_EQ((*all)[6].subject, Id("report", 4));
+  auto page = store_->ListAudit(2, 3);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ((*page)[0].seq, 3);
+  EXPECT_EQ((*page)[2].seq, 5);
+  verified = audit::VerifyChain(*store_);
+  ASSERT_OK(verified);
+  EXPECT_EQ(verified->entries, 7);
+  EXPECT_EQ(verified->last_seq, 7);
+  EXPECT_EQ(verified->last_hash, (*all)[6].hash);
+  ASSERT_OK(audit::VerifyChain(*store_, "7:" + (*all)[6].hash));
+  EXPECT_CODE(audit::VerifyChain(*store_, "8:" + (*all)[6].hash), StatusCode::kDataLoss);
+}
+
+TEST_P(StoreConformance, AuditChainStaysContiguousUnderConcurrentAppends) {
+  SETUP_COLLECTIONS();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 40;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string subject = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (i % 4 == 3) {
+          AddObjectsRequest req;
+          req.collection_id = "c1";
+          req.objects = {Obj(Id("indicator", t * 1000 + i), kT0)};
+          req.audit = {Audit("publish", subject), Audit("publish", subject + "b")};
+          if (!store_->AddObjects(req, kT0 + i).ok()) ++errors;
+        } else if (!store_->AppendAudit({Audit("read-red", subject)}, kT0 + i).ok()) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(errors.load(), 0);
+  auto verified = audit::VerifyChain(*store_);
+  ASSERT_OK(verified);
+  EXPECT_EQ(verified->entries, kThreads * (kRounds + kRounds / 4));
+  std::set<std::string> subjects;
+  auto all = store_->ListAudit(0, 100000);
+  ASSERT_OK(all);
+  for (const AuditRecord& r : *all) EXPECT_TRUE(subjects.insert(r.subject).second) << r.subject;
+}
+
+TEST_P(StoreConformance, EventsAreSequencedAndPaged) {
+  SETUP_COLLECTIONS();
+  auto last = store_->LastEventSeq();
+  ASSERT_OK(last);
+  EXPECT_EQ(*last, 0);
+  auto none = store_->ListEvents(0, 10);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+
+  const std::string a = Id("indicator", 1);
+  ObjectLabel label = Label(2, {kPartnerB});
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0, label)}, kT0 + 7));
+  std::vector<NewObject> more;
+  for (int i = 2; i < 12; ++i) more.push_back(Obj(Id("indicator", i), kT0));
+  ASSERT_OK(fx.Add("c2", more, kT0 + 8));
+  std::vector<HubEvent> events = AllEvents(*store_);
+  ASSERT_EQ(events.size(), 11u);
+  const HubEvent& first = events[0];
+  EXPECT_EQ(first.kind, "object");
+  EXPECT_EQ(first.time, kT0 + 7);
+  EXPECT_EQ(first.collection_id, "c1");
+  EXPECT_EQ(first.object_id, a);
+  EXPECT_EQ(first.version, kT0);
+  EXPECT_EQ(first.label, label);
+  EXPECT_FALSE(first.data.empty());
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_GT(events[i].seq, events[i - 1].seq);
+    EXPECT_EQ(events[i].collection_id, "c2");
+  }
+  last = store_->LastEventSeq();
+  ASSERT_OK(last);
+  EXPECT_EQ(*last, events.back().seq);
+
+  // Paging with after_seq (exclusive) and limit visits every event once.
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (;;) {
+    auto page = store_->ListEvents(after, 3);
+    ASSERT_OK(page);
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 3u);
+    for (const HubEvent& e : *page) seen.push_back(e.seq);
+    after = page->back().seq;
+  }
+  ASSERT_EQ(seen.size(), events.size());
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], events[i].seq);
+  auto zero = store_->ListEvents(0, 0);
+  ASSERT_OK(zero);
+  EXPECT_TRUE(zero->empty());
+
+  // Deleting objects never lets a seq be reused.
+  ASSERT_OK(store_->DeleteObject(Query("c1"), a));
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0, label)}, kT0 + 9));
+  auto tail = store_->ListEvents(events.back().seq, 10);
+  ASSERT_OK(tail);
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_GT((*tail)[0].seq, events.back().seq);
+}
+
+TEST_P(StoreConformance, LookupObjectsFindsTheNewestVersionAcrossCollections) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("indicator", 2);
+  ASSERT_OK(fx.Add("c1", {Labeled(a, kT0 + 5, Label(1)), Labeled(b, kT0, Label(0))}, kT0));
+  ASSERT_OK(fx.Add("c2", {Labeled(a, kT0 + 9, Label(3)), Labeled(a, kT0 + 1, Label(2))}, kT0 + 10));
+  auto found = store_->LookupObjects({a, "indicator--unknown", b, a});
+  ASSERT_OK(found);
+  ASSERT_EQ(found->size(), 2u);
+  std::map<std::string, StoredObject> by_id;
+  for (const StoredObject& o : *found) by_id[o.id] = o;
+  ASSERT_EQ(by_id.count(a), 1u);
+  EXPECT_EQ(by_id[a].version, kT0 + 9);
+  EXPECT_EQ(by_id[a].label, Label(3));
+  EXPECT_EQ(by_id[a].type, "indicator");
+  EXPECT_TRUE(by_id[a].json.empty());  // metadata only
+  EXPECT_EQ(by_id[b].version, kT0);
+  EXPECT_EQ(by_id[b].label, Label(0));
+  auto nothing = store_->LookupObjects({});
+  ASSERT_OK(nothing);
+  EXPECT_TRUE(nothing->empty());
+  std::vector<std::string> too_many(kMaxQueryValues + 1, a);
+  EXPECT_CODE(store_->LookupObjects(too_many), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, GetObjectVersionReturnsBytesAndLabel) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  NewObject v1 = Labeled(a, kT0, Label(2, {kPartnerB}));
+  NewObject v2 = Labeled(a, kT0 + 1, Label(1));
+  ASSERT_OK(fx.Add("c1", {v1, v2}, kT0));
+  auto got = store_->GetObjectVersion("c1", a, kT0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->id, a);
+  EXPECT_EQ(got->type, "indicator");
+  EXPECT_EQ(got->spec_version, "2.1");
+  EXPECT_EQ(got->version, kT0);
+  EXPECT_EQ(got->json, v1.json);
+  EXPECT_EQ(got->label, v1.label);
+  EXPECT_GT(got->date_added, 0);
+  got = store_->GetObjectVersion("c1", a, kT0 + 1);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->json, v2.json);
+  EXPECT_CODE(store_->GetObjectVersion("c1", a, kT0 + 2), StatusCode::kNotFound);
+  EXPECT_CODE(store_->GetObjectVersion("c2", a, kT0), StatusCode::kNotFound);
+  EXPECT_CODE(store_->GetObjectVersion("c1", Id("indicator", 2), kT0), StatusCode::kNotFound);
+  EXPECT_CODE(store_->GetObjectVersion("nope", a, kT0), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformance, FeedbackIsRecordedListedAndAnnounced) {
+  SETUP_COLLECTIONS();
+  const std::string tip = Id("indicator", 1);
+  ObjectLabel tip_label = Label(3, {kPartnerB});
+  ASSERT_OK(fx.Add("c1", {Labeled(tip, kT0, tip_label)}, kT0));
+
+  const std::string s1 = Id("sighting", 2);
+  const std::string s2 = Id("note", 3);
+  NewObject sighting = Labeled(s1, kT0 + 1, Label(2));
+  FeedbackRecord seen;
+  seen.about_id = tip;
+  seen.from = kPartnerB;
+  seen.outcome = "acted-on";
+  seen.note = "seven suspects detained";
+  seen.count = 7;
+  sighting.feedback = {seen};
+  NewObject note = Labeled(s2, kT0 + 2, Label(2));
+  FeedbackRecord fp;
+  fp.about_id = tip;
+  fp.from = kPartnerC;
+  fp.outcome = "false-positive";
+  FeedbackRecord elsewhere;
+  elsewhere.about_id = "indicator--not-here";
+  elsewhere.from = kPartnerC;
+  elsewhere.outcome = "note";
+  note.feedback = {fp, elsewhere};
+  auto last = store_->LastEventSeq();
+  ASSERT_OK(last);
+  const int64_t before = *last;
+  ASSERT_OK(fx.Add("c2", {note}, kT0 + 100));
+  ASSERT_OK(fx.Add("c2", {sighting}, kT0 + 50));  // received order follows the store's clock
+
+  auto listed = store_->ListFeedback(tip);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  FeedbackRecord expect_fp = fp;
+  expect_fp.feedback_id = s2;
+  expect_fp.feedback_version = kT0 + 2;
+  expect_fp.received = kT0 + 100;
+  FeedbackRecord expect_seen = seen;
+  expect_seen.feedback_id = s1;
+  expect_seen.feedback_version = kT0 + 1;
+  expect_seen.received = kT0 + 50;
+  EXPECT_EQ((*listed)[0], expect_seen);
+  EXPECT_EQ((*listed)[1], expect_fp);
+  auto all = store_->ListFeedback("");
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 3u);
+  auto unknown = store_->ListFeedback("indicator--nothing");
+  ASSERT_OK(unknown);
+  EXPECT_TRUE(unknown->empty());
+
+  // Events: object, feedback, feedback (note); then object, feedback (sighting).
+  auto events = store_->ListEvents(before, 100);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[0].kind, "object");
+  EXPECT_EQ((*events)[1].kind, "feedback");
+  EXPECT_EQ((*events)[1].object_id, tip);
+  EXPECT_EQ((*events)[1].collection_id, "c2");
+  EXPECT_EQ((*events)[1].version, kT0 + 2);
+  EXPECT_EQ((*events)[1].label, tip_label);  // the label of the object it is about
+  EXPECT_EQ((*events)[1].data, FeedbackEventData(expect_fp));
+  EXPECT_EQ((*events)[2].kind, "feedback");
+  EXPECT_EQ((*events)[2].object_id, "indicator--not-here");
+  EXPECT_EQ((*events)[2].label, note.label);  // unknown object: the feedback's own label
+  EXPECT_EQ((*events)[4].kind, "feedback");
+  EXPECT_EQ((*events)[4].data, FeedbackEventData(expect_seen));
+}
+
+TEST_P(StoreConformance, UsersCarryTheirPartner) {
+  User partner = MakeUser("hub-b", Role::kPartner);
+  partner.partner = kPartnerB;
+  ASSERT_OK(store_->CreateUser(partner));
+  ASSERT_OK(store_->CreateUser(MakeUser("alice", Role::kPublisher)));
+  auto got = store_->GetUser("hub-b");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->role, Role::kPartner);
+  EXPECT_EQ(got->partner, kPartnerB);
+  auto list = store_->ListUsers();
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].partner, "");
+  EXPECT_EQ((*list)[1].partner, kPartnerB);
+  partner.partner = kPartnerC;
+  ASSERT_OK(store_->UpdateUser(partner));
+  got = store_->GetUser("hub-b");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->partner, kPartnerC);
 }
 
 }  // namespace
