@@ -10,6 +10,7 @@
 
 #include "auth/api_key.h"
 #include "auth/password.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 
 namespace liaison::auth {
@@ -20,6 +21,12 @@ namespace {
 constexpr char kInvalidCredentials[] = "invalid credentials";
 constexpr size_t kMaxHeaderBytes = 8192;
 constexpr size_t kMaxUserBytes = 256;
+// Client addresses longer than this are cut in audit records (they come from the socket, so this
+// is only a bound).
+constexpr size_t kMaxAuditAddressBytes = 128;
+// The audit address under which failures are folded once too many addresses are tracked or the
+// interval's record budget is spent.
+constexpr char kOverflowAddress[] = "*";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
@@ -98,39 +105,54 @@ Authenticator::Authenticator(storage::Store& store, Clock& clock, AuthenticatorO
 }
 
 Authenticator::~Authenticator() {
+  // Best effort: whatever failures were folded but not yet written go to the log now.
+  (void)FlushAudit();
   if (!cache_key_.empty()) sodium_memzero(cache_key_.data(), cache_key_.size());
 }
 
 Result<policy::Principal> Authenticator::Authenticate(std::string_view authorization_header,
                                                       std::string_view client_address) {
+  if (options_.audit_store != nullptr) AuditDue(/*all=*/false);
   std::string_view header = Trim(authorization_header);
   if (header.empty()) return UnauthenticatedError("authentication required");
   const std::string address(client_address);
+
+  const size_t space = header.find_first_of(" \t");
+  const std::string_view scheme_text = header.substr(0, space);
+  const std::string_view scheme = EqualsIgnoreCase(scheme_text, "Basic")    ? "basic"
+                                  : EqualsIgnoreCase(scheme_text, "Bearer") ? "bearer"
+                                                                            : "other";
   if (Throttled(address)) {
-    MutexLock lock(&mu_);
-    ++stats_.throttled;
+    {
+      MutexLock lock(&mu_);
+      ++stats_.throttled;
+    }
+    AuditFailure(address, scheme, "throttled");
     return ResourceExhaustedError("too many failed authentication attempts; try again later");
   }
+  std::string reason = "malformed Authorization header";
   Result<policy::Principal> result = UnauthenticatedError("malformed Authorization header");
   if (header.size() <= kMaxHeaderBytes) {
-    size_t space = header.find_first_of(" \t");
-    std::string_view scheme = header.substr(0, space);
     std::string_view rest = space == std::string_view::npos ? "" : Trim(header.substr(space));
-    if (EqualsIgnoreCase(scheme, "Basic")) {
-      result = AuthenticateBasic(rest);
-    } else if (EqualsIgnoreCase(scheme, "Bearer")) {
-      result = AuthenticateBearer(rest);
+    if (scheme == "basic") {
+      result = AuthenticateBasic(rest, &reason);
+    } else if (scheme == "bearer") {
+      result = AuthenticateBearer(rest, &reason);
     } else {
+      reason = "unsupported scheme";
       result = UnauthenticatedError("unsupported authentication scheme (use Basic or Bearer)");
     }
   }
   if (!result.ok() && result.status().code() == StatusCode::kUnauthenticated) {
     RecordFailure(address);
+    AuditFailure(address, scheme, std::move(reason));
   }
   return result;
 }
 
-Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view credentials) {
+Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view credentials,
+                                                           std::string* reason) {
+  *reason = "malformed Basic credentials";
   std::optional<std::string> decoded = DecodeBase64(credentials);
   if (!decoded) return UnauthenticatedError("malformed Basic credentials");
   // RFC 7617 section 2: user-id and password are separated by the first colon.
@@ -169,23 +191,55 @@ Result<policy::Principal> Authenticator::AuthenticateBasic(std::string_view cred
     if (verified) CacheInsert(key);
   }
   if (!verified) {
-    LOG_INFO("authentication failed for user '{}' ({})", user_name,
-             known ? "wrong password" : "unknown user or no password");
+    *reason = known ? "wrong password" : "unknown user or no password";
+    LOG_INFO("authentication failed for user '{}' ({})", user_name, *reason);
     return UnauthenticatedError(kInvalidCredentials);
   }
-  if (user->disabled) {
-    LOG_INFO("authentication refused for disabled user '{}'", user_name);
+  return PrincipalFor(*user, "basic", reason);
+}
+
+Result<policy::Principal> Authenticator::PrincipalFor(const storage::User& user, std::string method,
+                                                      std::string* reason) {
+  if (user.disabled) {
+    *reason = "disabled user";
+    LOG_INFO("authentication refused for disabled user '{}'", user.name);
     return UnauthenticatedError(kInvalidCredentials);
   }
   policy::Principal principal;
-  principal.user = user->name;
-  principal.role = user->role;
+  if (user.role == storage::Role::kPartner) {
+    // A partner account speaks for its partner organisation: without one, or when the partner is
+    // gone or disabled, it is as good as disabled.
+    if (user.partner.empty()) {
+      *reason = "partner account names no partner";
+      LOG_WARN("authentication refused for partner user '{}': it names no partner", user.name);
+      return UnauthenticatedError(kInvalidCredentials);
+    }
+    Result<storage::Partner> partner = store_.GetPartner(user.partner);
+    if (!partner.ok()) {
+      if (partner.status().code() != StatusCode::kNotFound) return partner.status();
+      *reason = "unknown partner";
+      LOG_INFO("authentication refused for partner user '{}': partner {} is unknown", user.name,
+               user.partner);
+      return UnauthenticatedError(kInvalidCredentials);
+    }
+    if (partner->disabled) {
+      *reason = "disabled partner";
+      LOG_INFO("authentication refused for partner user '{}': partner {} is disabled", user.name,
+               user.partner);
+      return UnauthenticatedError(kInvalidCredentials);
+    }
+    principal.partner = user.partner;
+  }
+  principal.user = user.name;
+  principal.role = user.role;
   principal.authenticated = true;
-  principal.method = "basic";
+  principal.method = std::move(method);
   return principal;
 }
 
-Result<policy::Principal> Authenticator::AuthenticateBearer(std::string_view token) {
+Result<policy::Principal> Authenticator::AuthenticateBearer(std::string_view token,
+                                                            std::string* reason) {
+  *reason = "malformed bearer token";
   Result<ParsedApiKey> parsed = ParseApiKey(token);
   if (!parsed.ok()) return UnauthenticatedError("malformed bearer token");
   ASSIGN_OR_RETURN(std::string hub_secret, HubSecret());
@@ -196,34 +250,29 @@ Result<policy::Principal> Authenticator::AuthenticateBearer(std::string_view tok
   Result<storage::ApiKey> key = store_.FindApiKey(parsed->key_id);
   if (!key.ok()) {
     if (key.status().code() != StatusCode::kNotFound) return key.status();
+    *reason = "unknown API key";
     LOG_INFO("authentication failed: unknown API key {}", parsed->key_id);
     return UnauthenticatedError(kInvalidCredentials);
   }
   if (key->secret_hash.size() != presented.size() ||
       sodium_memcmp(key->secret_hash.data(), presented.data(), presented.size()) != 0) {
+    *reason = "wrong API key secret";
     LOG_INFO("authentication failed: wrong secret for API key {}", parsed->key_id);
     return UnauthenticatedError(kInvalidCredentials);
   }
   if (key->revoked) {
+    *reason = "revoked API key";
     LOG_INFO("authentication refused: API key {} is revoked", parsed->key_id);
     return UnauthenticatedError(kInvalidCredentials);
   }
   Result<storage::User> user = store_.GetUser(key->user);
   if (!user.ok()) {
     if (user.status().code() != StatusCode::kNotFound) return user.status();
+    *reason = "API key of an unknown user";
     LOG_INFO("authentication refused: API key {} belongs to unknown user", parsed->key_id);
     return UnauthenticatedError(kInvalidCredentials);
   }
-  if (user->disabled) {
-    LOG_INFO("authentication refused: API key {} belongs to disabled user '{}'", parsed->key_id,
-             user->name);
-    return UnauthenticatedError(kInvalidCredentials);
-  }
-  policy::Principal principal;
-  principal.user = user->name;
-  principal.role = user->role;
-  principal.authenticated = true;
-  principal.method = "api-key";
+  ASSIGN_OR_RETURN(policy::Principal principal, PrincipalFor(*user, "api-key", reason));
   principal.api_key_id = key->key_id;
   return principal;
 }
@@ -351,6 +400,121 @@ void Authenticator::RecordFailure(const std::string& address) {
     it = failures_.emplace(address, FailureEntry{0, now}).first;
   }
   ++it->second.count;
+}
+
+void Authenticator::AuditFailure(const std::string& address, std::string_view scheme,
+                                 std::string reason) {
+  if (options_.audit_store == nullptr) return;
+  std::vector<storage::AuditRecord> records;
+  {
+    const int64_t now = MonotonicMicros(clock_);
+    MutexLock lock(&mu_);
+    std::string key = address.substr(0, kMaxAuditAddressBytes);
+    if (!audit_.contains(key) && audit_.size() >= options_.max_tracked_addresses) {
+      // Forget addresses with nothing pending whose interval is over; if still full, fold.
+      std::erase_if(audit_, [&](const auto& entry) {
+        return !entry.second.queued &&
+               now - entry.second.last_written >= options_.audit_interval_micros;
+      });
+      if (audit_.size() >= options_.max_tracked_addresses) key = kOverflowAddress;
+    }
+    AuditEntry& entry = audit_[key];
+    ++entry.pending;
+    entry.scheme = std::string(scheme);
+    entry.reason = std::move(reason);
+    if (!entry.queued) {
+      const int64_t due = entry.written ? entry.last_written + options_.audit_interval_micros : now;
+      audit_due_.emplace(due, key);
+      entry.queued = true;
+    }
+    TakeDueLocked(now, /*all=*/false, &records);
+  }
+  if (!records.empty()) (void)WriteAudit(std::move(records));
+}
+
+void Authenticator::AuditDue(bool all) {
+  std::vector<storage::AuditRecord> records;
+  {
+    const int64_t now = MonotonicMicros(clock_);
+    MutexLock lock(&mu_);
+    if (audit_due_.empty() || (!all && audit_due_.begin()->first > now)) return;
+    TakeDueLocked(now, all, &records);
+  }
+  if (!records.empty()) (void)WriteAudit(std::move(records));
+}
+
+Status Authenticator::FlushAudit() {
+  if (options_.audit_store == nullptr) return Status::Ok();
+  std::vector<storage::AuditRecord> records;
+  {
+    const int64_t now = MonotonicMicros(clock_);
+    MutexLock lock(&mu_);
+    TakeDueLocked(now, /*all=*/true, &records);
+  }
+  if (records.empty()) return Status::Ok();
+  return WriteAudit(std::move(records));
+}
+
+void Authenticator::TakeDueLocked(int64_t now, bool all, std::vector<storage::AuditRecord>* out) {
+  if (now - audit_window_start_ >= options_.audit_interval_micros) {
+    audit_window_start_ = now;
+    audit_window_records_ = 0;
+  }
+  while (!audit_due_.empty()) {
+    auto first = audit_due_.begin();
+    if (!all) {
+      if (first->first > now) break;
+      if (audit_window_records_ >= options_.audit_max_records) {
+        // The interval's budget is spent: what is due waits for the next interval, folded.
+        break;
+      }
+    }
+    const std::string key = first->second;
+    audit_due_.erase(first);
+    auto it = audit_.find(key);
+    if (it == audit_.end()) continue;  // cannot happen: queued entries are never erased
+    AuditEntry& entry = it->second;
+    entry.queued = false;
+    if (entry.pending == 0) continue;
+
+    JsonWriter detail;
+    detail.BeginObject();
+    detail.Key("address");
+    detail.String(key);
+    detail.Key("scheme");
+    detail.String(entry.scheme);
+    detail.Key("reason");
+    detail.String(entry.reason);
+    detail.Key("count");
+    detail.Int(entry.pending);
+    detail.EndObject();
+
+    storage::AuditRecord record;
+    record.kind = "auth-failure";
+    record.actor = "-";
+    record.detail = std::move(detail).Take();
+    out->push_back(std::move(record));
+
+    entry.pending = 0;
+    entry.written = true;
+    entry.last_written = now;
+    ++audit_window_records_;
+  }
+}
+
+Status Authenticator::WriteAudit(std::vector<storage::AuditRecord> records) {
+  const size_t n = records.size();
+  Result<std::vector<storage::AuditRecord>> written =
+      options_.audit_store->AppendAudit(records, clock_.NowMicros());
+  if (!written.ok()) {
+    // The answer to the client does not depend on the audit log; the operator sees this.
+    LOG_WARN("could not audit {} authentication failure record(s): {}", n,
+             written.status().ToString());
+    return written.status();
+  }
+  MutexLock lock(&mu_);
+  stats_.audit_records += n;
+  return Status::Ok();
 }
 
 int64_t Authenticator::RetryAfterSeconds(std::string_view client_address) {

@@ -19,6 +19,26 @@
 //                       Options::verification_wait_micros (overload; retry later).
 //   others              store failures passed through (e.g. kUnavailable).
 //
+// Partners (issue 4): a user with Role::kPartner authenticates like any other, and the principal
+// carries the partner organisation (Principal::partner = User::partner). Such an account fails
+// like a disabled user (kUnauthenticated, same message) when it names no partner, when the partner
+// is unknown, or when the partner is disabled (storage::Partner::disabled); both are re-read on
+// every request.
+//
+// Audit (AuthenticatorOptions::audit_store): every answer kUnauthenticated to a request that
+// presented credentials, and every throttled refusal, is an authentication failure. Failures are
+// appended to the audit chain as kind "auth-failure", actor "-", subject "", detail
+//   {"address": <client address>, "scheme": "basic"|"bearer"|"other", "reason": <why, for the
+//    operator: "wrong password", "unknown user", "disabled user", "revoked key", ...>,
+//    "count": <failures folded into this record>}
+// at most one record per client address per audit_interval_micros: the first failure is written
+// at once, later ones in the interval are counted and folded into the next record (written at the
+// next failure or request after the interval ends, or by FlushAudit()). At most
+// audit_max_records records are written per interval in all (what is due beyond that stays folded
+// until a later interval), and beyond max_tracked_addresses distinct addresses failures fold into
+// address "*", so a flood from any number of addresses cannot flood the log. A failed audit write
+// is logged and never changes the answer.
+//
 // Costs: a Basic check runs argon2id (~70 ms, 64 MiB), so successes are cached for
 // Options::cache_ttl_micros, keyed by a keyed BLAKE2b of (user, password, stored hash) under a
 // per-process random key; plaintext is never kept. The user record is re-read on every request
@@ -33,9 +53,12 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -64,6 +87,13 @@ struct AuthenticatorOptions {
   // The hub secret (32 raw bytes, see LoadOrCreateHubSecret); empty: loaded from (or created in)
   // the store on first use of an API key.
   std::string hub_secret;
+  // Where authentication failures are audited (see the file comment); null: not audited. Usually
+  // the same store as the constructor's; must outlive the Authenticator.
+  storage::Store* audit_store = nullptr;
+  // At most one "auth-failure" record per client address per this interval...
+  int64_t audit_interval_micros = 10'000'000;
+  // ...and at most this many records per interval in all.
+  int audit_max_records = 1000;
 };
 
 class Authenticator {
@@ -84,12 +114,17 @@ class Authenticator {
   // Forgets every cached credential (e.g. after an administrative change in another process).
   void ClearCache();
 
+  // Writes every folded authentication failure now, due or not (e.g. at shutdown; the destructor
+  // calls it). No-op without an audit store. Returns the store's error if the append fails.
+  Status FlushAudit() EXCLUDES(mu_);
+
   // Counters since construction, for metrics and tests.
   struct Stats {
     uint64_t password_verifications = 0;  // argon2id runs
     uint64_t cache_hits = 0;              // Basic successes served from the cache
     uint64_t failures = 0;                // requests answered kUnauthenticated
     uint64_t throttled = 0;               // requests refused with kResourceExhausted
+    uint64_t audit_records = 0;           // "auth-failure" records written
   };
   Stats stats() EXCLUDES(mu_);
 
@@ -104,8 +139,23 @@ class Authenticator {
     std::list<std::string>::iterator order;
   };
 
-  Result<policy::Principal> AuthenticateBasic(std::string_view credentials);
-  Result<policy::Principal> AuthenticateBearer(std::string_view token);
+  // Audit state of one client address (or "*").
+  struct AuditEntry {
+    int64_t pending = 0;       // failures not yet written
+    std::string scheme;        // of the latest pending failure
+    std::string reason;        // of the latest pending failure
+    bool written = false;      // a record was written for this address
+    int64_t last_written = 0;  // monotonic micros of that record
+    bool queued = false;       // in audit_due_
+  };
+
+  // On failure `*reason` says why (for the audit log; never shown to the client).
+  Result<policy::Principal> AuthenticateBasic(std::string_view credentials, std::string* reason);
+  Result<policy::Principal> AuthenticateBearer(std::string_view token, std::string* reason);
+  // The principal for a user whose credentials checked out: refuses disabled users and partner
+  // accounts whose partner is missing or disabled.
+  Result<policy::Principal> PrincipalFor(const storage::User& user, std::string method,
+                                         std::string* reason);
   Result<std::string> HubSecret() EXCLUDES(mu_);
   // The dummy argon2id hash that unknown users are verified against (made once, lazily).
   std::string DummyHash() EXCLUDES(mu_);
@@ -115,6 +165,14 @@ class Authenticator {
   void CacheInsert(const std::string& key) EXCLUDES(mu_);
   bool Throttled(const std::string& address) EXCLUDES(mu_);
   void RecordFailure(const std::string& address) EXCLUDES(mu_);
+  // Counts an authentication failure for the audit log and writes whatever records are due.
+  void AuditFailure(const std::string& address, std::string_view scheme, std::string reason)
+      EXCLUDES(mu_);
+  // Writes the records that are due (every pending one when `all`).
+  void AuditDue(bool all) EXCLUDES(mu_);
+  // Moves due entries into `out` as records (all pending ones when `all`), within the budget.
+  void TakeDueLocked(int64_t now, bool all, std::vector<storage::AuditRecord>* out) REQUIRES(mu_);
+  Status WriteAudit(std::vector<storage::AuditRecord> records) EXCLUDES(mu_);
 
   // Constant after construction.
   storage::Store& store_;
@@ -130,6 +188,11 @@ class Authenticator {
   std::list<std::string> cache_order_ GUARDED_BY(mu_);  // oldest first
   std::unordered_map<std::string, FailureEntry> failures_ GUARDED_BY(mu_);
   Stats stats_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, AuditEntry> audit_ GUARDED_BY(mu_);
+  // (due time, address) of entries with pending failures, earliest first.
+  std::set<std::pair<int64_t, std::string>> audit_due_ GUARDED_BY(mu_);
+  int64_t audit_window_start_ GUARDED_BY(mu_) = 0;
+  int audit_window_records_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace liaison::auth
