@@ -370,9 +370,16 @@ Result<std::string> SealObject(std::string_view signed_json, std::string_view ob
       return InvalidArgumentError("cannot seal: " + Quote(ref) + " is not a marking definition id");
     }
   }
-  for (const std::string& r : recipients) {
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    const std::string& r = recipients[i];
     if (!IsIdentityId(r)) {
       return InvalidArgumentError("cannot seal: recipient " + Quote(r) + " is not an identity id");
+    }
+    // stix/ rejects an x_liaison_recipients list that names someone twice.
+    for (size_t j = 0; j < i; ++j) {
+      if (recipients[j] == r) {
+        return InvalidArgumentError("cannot seal: recipient " + r + " is named twice");
+      }
     }
   }
   if (box_keys.empty()) return InvalidArgumentError("cannot seal: no recipient keys");

@@ -417,6 +417,8 @@ TEST(SealObject, RejectsBadArguments) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(code(signed_json, kIndicatorId, "indicator", kVersion, {}, {"bob"}, keys),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(signed_json, kIndicatorId, "indicator", kVersion, {}, {kHubB, kHubB}, keys),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(code("[]", kIndicatorId, "indicator", kVersion, {}, {}, keys),
             StatusCode::kInvalidArgument);
 }
