@@ -24,7 +24,9 @@ CollectionAccess DecideCollectionAccess(const Principal& principal,
 
   // An empty user name would make "user:" match a grant for nobody in particular: skip it.
   const std::string user_subject = principal.user.empty() ? "" : UserSubject(principal.user);
-  const std::string role_subject = RoleSubject(principal.role);
+  // Rule 4: partner accounts have no role grant; only user grants speak for them.
+  const std::string role_subject =
+      principal.role == storage::Role::kPartner ? "" : RoleSubject(principal.role);
 
   bool have_user_grant = false;
   CollectionAccess by_user;
@@ -36,7 +38,7 @@ CollectionAccess DecideCollectionAccess(const Principal& principal,
       have_user_grant = true;
       by_user.can_read = by_user.can_read || grant.can_read;
       by_user.can_write = by_user.can_write || grant.can_write;
-    } else if (grant.subject == role_subject) {
+    } else if (!role_subject.empty() && grant.subject == role_subject) {
       have_role_grant = true;
       by_role.can_read = by_role.can_read || grant.can_read;
       by_role.can_write = by_role.can_write || grant.can_write;

@@ -9,7 +9,10 @@
 //   2. An admin may do everything, with or without grants.
 //   3. A grant for the user ("user:<name>") decides when there is one, even when it grants less
 //      than the user's role grant would: it is the more specific statement.
-//   4. Otherwise the grant for the user's role ("role:<role>") decides.
+//   4. Otherwise the grant for the user's role ("role:<role>") decides, except for partner
+//      accounts (Role::kPartner): they get access only through "user:<name>" grants, and a
+//      "role:partner" grant is ignored, so opening a collection to one partner never opens it to
+//      every partner (issue 4: what flows to a partner is decided per partner, by its channels).
 //   5. Otherwise nothing.
 //
 //   ASSIGN_OR_RETURN(policy::CollectionAccess access,
@@ -40,7 +43,8 @@ struct CollectionAccess {
 
 // The grant subject naming one user: "user:<name>".
 std::string UserSubject(std::string_view user);
-// The grant subject naming a role: "role:admin" | "role:publisher" | "role:reader".
+// The grant subject naming a role: "role:admin" | "role:publisher" | "role:reader" |
+// "role:partner" (the last is never honoured, see rule 4).
 std::string RoleSubject(storage::Role role);
 
 // Applies the rules above to the grants of one collection (as returned by Store::ListGrants).

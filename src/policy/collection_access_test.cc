@@ -171,5 +171,67 @@ TEST(CollectionAccess, LooksGrantsUpInTheStore) {
   EXPECT_EQ(*publisher, kNone);
 }
 
+// ----- Partner accounts (issue 4): user grants only.
+
+Principal PartnerUser(std::string name) {
+  Principal p = User(std::move(name), Role::kPartner);
+  p.partner = "identity--bbbbbbbb-0000-4000-8000-000000000002";
+  return p;
+}
+
+TEST(CollectionAccess, PartnerHasNoGrantByDefault) {
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-b"), kCollection, {}), kNone);
+  // What the hub's own people are granted does not reach partners.
+  std::vector<Grant> grants = {MakeGrant("role:reader", true, false),
+                               MakeGrant("role:publisher", true, true),
+                               MakeGrant("role:admin", true, true)};
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-b"), kCollection, grants), kNone);
+}
+
+TEST(CollectionAccess, RolePartnerGrantIsIgnored) {
+  std::vector<Grant> grants = {MakeGrant("role:partner", true, true)};
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-b"), kCollection, grants), kNone);
+  EXPECT_EQ(RoleSubject(Role::kPartner), "role:partner");
+  // Nor does it reach anyone else.
+  EXPECT_EQ(DecideCollectionAccess(User("r", Role::kReader), kCollection, grants), kNone);
+}
+
+TEST(CollectionAccess, PartnerGetsExactlyItsUserGrant) {
+  std::vector<Grant> grants = {MakeGrant("role:partner", true, true),
+                               MakeGrant("user:partner-b", false, true),
+                               MakeGrant("user:partner-c", true, false)};
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-b"), kCollection, grants), kWriteOnly);
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-c"), kCollection, grants), kReadOnly);
+  EXPECT_EQ(DecideCollectionAccess(PartnerUser("partner-d"), kCollection, grants), kNone);
+}
+
+TEST(CollectionAccess, UnauthenticatedPartnerGetsNothing) {
+  Principal p = PartnerUser("partner-b");
+  p.authenticated = false;
+  EXPECT_EQ(DecideCollectionAccess(p, kCollection, {MakeGrant("user:partner-b", true, true)}),
+            kNone);
+}
+
+TEST(CollectionAccess, PartnerUserGrantLookedUpInTheStore) {
+  auto store = storage::memory::MemoryStore::Create();
+  storage::ApiRoot root;
+  root.name = "api";
+  root.title = "API";
+  ASSERT_TRUE(store->CreateApiRoot(root).ok());
+  storage::Collection collection;
+  collection.id = kCollection;
+  collection.api_root = "api";
+  collection.title = "Inbox";
+  ASSERT_TRUE(store->CreateCollection(collection).ok());
+  ASSERT_TRUE(store->PutGrant(MakeGrant("role:reader", true, false)).ok());
+  ASSERT_TRUE(store->PutGrant(MakeGrant("user:partner-b", false, true)).ok());
+  Result<CollectionAccess> b = GetCollectionAccess(*store, PartnerUser("partner-b"), kCollection);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(*b, kWriteOnly);
+  Result<CollectionAccess> c = GetCollectionAccess(*store, PartnerUser("partner-c"), kCollection);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, kNone);
+}
+
 }  // namespace
 }  // namespace liaison::policy
