@@ -1,5 +1,7 @@
 #include "crypto/signature.h"
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -462,6 +464,33 @@ TEST(SealedWrapperId, DependsOnObjectAndVersionInstantOnly) {
   EXPECT_NE(id, *SealedWrapperId("indicator--0f0f0f0f-17d4-4cbf-938f-98ee46b3cd3f", kVersion));
   EXPECT_EQ(SealedWrapperId(kIndicatorId, "2024-13-01T00:00:00Z").status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// The fuzz seeds (tests/fuzz/corpus/verify_object) must keep passing the checks they were made to
+// pass, or the fuzzer would start from inputs that fail early.
+std::string ReadCorpus(const std::string& name) {
+  std::ifstream in(std::string(LIAISON_SOURCE_DIR) + "/tests/fuzz/corpus/verify_object/" + name,
+                   std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(FuzzCorpus, SeedsStillVerifyAndOpen) {
+  for (const char* name : {"signed_indicator.json", "signed_empty.json", "signed_nested.json",
+                           "signed_first_pretty.json", "sealed_signed_wrapper.json"}) {
+    Result<VerifiedObject> v = VerifyObject(ReadCorpus(name));
+    EXPECT_TRUE(v.ok()) << name << ": " << v.status().ToString();
+  }
+  EXPECT_EQ(VerifyObject(ReadCorpus("unsigned.json")).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyObject(ReadCorpus("duplicate_signature.json")).status().code(),
+            StatusCode::kPermissionDenied);
+  const HubKeys fuzz_keys = *HubKeys::FromSeed(std::string(32, 'f'));
+  const char* fuzz_hub = "identity--f0220000-0000-4000-8000-00000000f022";
+  for (const char* name : {"sealed_to_fuzz_hub.json", "sealed_signed_wrapper.json"}) {
+    Result<std::string> opened = OpenSealedObject(ReadCorpus(name), fuzz_hub, fuzz_keys);
+    ASSERT_TRUE(opened.ok()) << name << ": " << opened.status().ToString();
+    EXPECT_TRUE(VerifyObject(*opened).ok());
+  }
 }
 
 }  // namespace
