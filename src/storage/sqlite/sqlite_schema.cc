@@ -97,8 +97,122 @@ CREATE TABLE statuses (
 );
 )sql";
 
+// Schema 2 (issue 4: partnership channels). Upgrades a schema-1 file in place.
+//  - Object labels are columns of the object row (read with every object, metadata-only too):
+//    tlp (policy::Tlp as an integer), origin, received_from, sealed, signature, and recipients in
+//    the compact text form of storage::EncodeRecipients (ids joined by ',', '\' and ',' escaped
+//    with '\'), NULL for no recipients. Objects stored before schema 2 get the default label:
+//    TLP:AMBER (2), origin "", no recipients, not sealed, no signature.
+//  - outbox: one row per (object version, partner) to push. state is the OutboxState value
+//    (0 queued, 1 delivered, 2 failed). outbox_by_partner serves ClaimOutbox (the partner's
+//    queued rows in seq order); outbox_by_object serves ListOutbox for one object (receipts).
+//    seq is AUTOINCREMENT so that a seq is never reused, even after DeletePartner.
+//  - events: the live stream; seq (the rowid, AUTOINCREMENT: never reused) is the paging key. The
+//    label is copied so that the stream can be filtered without touching the objects.
+//  - audit: the hash chain; seq is MAX(seq)+1 read inside the write transaction (BEGIN IMMEDIATE
+//    holds the database's write lock), so appends from several processes form one chain.
+//  - feedback: records about objects that originated here, listed by about_id.
+//  - channels cascade with their partner and their collection.
+static constexpr std::string_view kSchema2 = R"sql(
+ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE objects ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN received_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN recipients TEXT;
+ALTER TABLE objects ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE users ADD COLUMN partner TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE partners (
+  id            TEXT PRIMARY KEY NOT NULL,
+  name          TEXT NOT NULL,
+  identity_json TEXT NOT NULL,
+  url           TEXT NOT NULL,
+  inbox         TEXT NOT NULL,
+  sign_key      TEXT NOT NULL,
+  box_key       TEXT NOT NULL,
+  token         TEXT NOT NULL,
+  user          TEXT NOT NULL,
+  disabled      INTEGER NOT NULL,
+  created       INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE channels (
+  seq               INTEGER PRIMARY KEY,
+  id                TEXT NOT NULL UNIQUE,
+  partner           TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+  collection_id     TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+  mode              TEXT NOT NULL,
+  max_tlp           INTEGER NOT NULL,
+  remote_collection TEXT NOT NULL,
+  cursor            TEXT NOT NULL,
+  created           INTEGER NOT NULL,
+  UNIQUE (partner, collection_id, mode, remote_collection)
+);
+CREATE INDEX channels_by_created ON channels(created, seq);
+CREATE INDEX channels_by_collection ON channels(collection_id);
+
+CREATE TABLE outbox (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  partner       TEXT NOT NULL,
+  collection_id TEXT NOT NULL,
+  object_id     TEXT NOT NULL,
+  version       INTEGER NOT NULL,
+  date_added    INTEGER NOT NULL,
+  state         INTEGER NOT NULL,
+  attempts      INTEGER NOT NULL,
+  next_attempt  INTEGER NOT NULL,
+  delivered_at  INTEGER NOT NULL,
+  error         TEXT NOT NULL,
+  created       INTEGER NOT NULL,
+  lease_until   INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_partner ON outbox(partner, state, seq);
+CREATE INDEX outbox_by_object ON outbox(object_id, seq);
+
+CREATE TABLE events (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  time          INTEGER NOT NULL,
+  kind          TEXT NOT NULL,
+  collection_id TEXT NOT NULL,
+  object_id     TEXT NOT NULL,
+  version       INTEGER NOT NULL,
+  tlp           INTEGER NOT NULL,
+  origin        TEXT NOT NULL,
+  received_from TEXT NOT NULL,
+  recipients    TEXT,
+  sealed        INTEGER NOT NULL,
+  signature     TEXT NOT NULL,
+  data          TEXT NOT NULL
+);
+
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,
+  time      INTEGER NOT NULL,
+  kind      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+
+CREATE TABLE feedback (
+  seq              INTEGER PRIMARY KEY,
+  about_id         TEXT NOT NULL,
+  feedback_id      TEXT NOT NULL,
+  feedback_version INTEGER NOT NULL,
+  from_id          TEXT NOT NULL,
+  outcome          TEXT NOT NULL,
+  note             TEXT NOT NULL,
+  count            INTEGER NOT NULL,
+  received         INTEGER NOT NULL
+);
+CREATE INDEX feedback_by_about ON feedback(about_id, received, feedback_id);
+)sql";
+
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> kMigrations = {kSchema1};
+  static const std::vector<std::string_view> kMigrations = {kSchema1, kSchema2};
   return kMigrations;
 }
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <utility>
 #include <variant>
 
+#include "audit/chain.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/sqlite/sqlite_schema.h"
 #include "storage/store_util.h"
@@ -166,16 +168,50 @@ std::string VersionCondition(const ObjectQuery& q, bool default_last, SqlBuilder
   return out + ")";
 }
 
-constexpr char kObjectColumns[] = "o.date_added, o.id, o.type, o.spec_version, o.version";
+// The label columns, in this order, of the objects and events tables (schema 2).
+constexpr char kLabelColumns[] = "tlp, origin, received_from, recipients, sealed, signature";
+constexpr int kLabelColumnCount = 6;
 
-StoredObject ReadObjectRow(const Statement& stmt, bool with_json) {
+// Binds `label` to parameters first..first+5 (kLabelColumns order).
+void BindLabel(Statement& stmt, int first, const ObjectLabel& label) {
+  stmt.Bind(first, int64_t{label.tlp}).Bind(first + 1, label.origin);
+  stmt.Bind(first + 2, label.received_from);
+  if (label.recipients.empty()) {
+    stmt.BindNull(first + 3);
+  } else {
+    stmt.Bind(first + 3, EncodeRecipients(label.recipients));
+  }
+  stmt.Bind(first + 4, int64_t{label.sealed}).Bind(first + 5, label.signature);
+}
+
+// Reads the label columns starting at column `first` (kLabelColumns order).
+Result<ObjectLabel> ReadLabel(const Statement& stmt, int first) {
+  ObjectLabel label;
+  label.tlp = static_cast<int32_t>(stmt.Int(first));
+  label.origin = stmt.Text(first + 1);
+  label.received_from = stmt.Text(first + 2);
+  if (!stmt.IsNull(first + 3)) {
+    ASSIGN_OR_RETURN(label.recipients, DecodeRecipients(stmt.Text(first + 3)));
+  }
+  label.sealed = stmt.Int(first + 4) != 0;
+  label.signature = stmt.Text(first + 5);
+  return label;
+}
+
+constexpr char kObjectColumns[] =
+    "o.date_added, o.id, o.type, o.spec_version, o.version, o.tlp, o.origin, o.received_from, "
+    "o.recipients, o.sealed, o.signature";
+constexpr int kObjectJsonColumn = 5 + kLabelColumnCount;
+
+Result<StoredObject> ReadObjectRow(const Statement& stmt, bool with_json) {
   StoredObject o;
   o.date_added = stmt.Int(0);
   o.id = stmt.Text(1);
   o.type = stmt.Text(2);
   o.spec_version = stmt.Text(3);
   o.version = stmt.Int(4);
-  if (with_json) o.json = stmt.Text(5);
+  ASSIGN_OR_RETURN(o.label, ReadLabel(stmt, 5));
+  if (with_json) o.json = stmt.Text(kObjectJsonColumn);
   return o;
 }
 
@@ -221,6 +257,7 @@ Result<User> ReadUserRow(const Statement& stmt) {
   u.password_hash = stmt.Text(2);
   u.disabled = stmt.Int(3) != 0;
   u.created = stmt.Int(4);
+  u.partner = stmt.Text(5);
   return u;
 }
 
@@ -236,6 +273,178 @@ ApiKey ReadApiKeyRow(const Statement& stmt) {
 }
 
 constexpr char kApiKeyColumns[] = "key_id, user, secret_hash, description, created, revoked";
+
+// ---------------------------------------------------------------------------------------------
+// Sharing (issue 4): helpers that run inside a transaction the caller holds.
+
+Status InsertEvent(Connection& c, const HubEvent& e) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   c.Prepare(std::string("INSERT INTO events(time, kind, collection_id, object_id, "
+                                         "version, ") +
+                             kLabelColumns +
+                             ", data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  stmt.Bind(1, e.time).Bind(2, e.kind).Bind(3, e.collection_id).Bind(4, e.object_id);
+  stmt.Bind(5, e.version);
+  BindLabel(stmt, 6, e.label);
+  stmt.Bind(12, e.data);
+  return stmt.Run();
+}
+
+// The label of the newest stored version (highest version, then latest date_added) of `id` in
+// any collection; nullopt when the id is unknown. One objects_by_id probe per collection.
+Result<std::optional<ObjectLabel>> NewestLabel(Connection& c, const std::string& id) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   c.Prepare(std::string("SELECT ") + kLabelColumns +
+                             " FROM collections c CROSS JOIN objects o INDEXED BY objects_by_id "
+                             "WHERE o.coll = c.seq AND o.id = ?1 AND o.is_last = 1 "
+                             "ORDER BY o.version DESC, o.date_added DESC LIMIT 1"));
+  stmt.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<ObjectLabel>();
+  ASSIGN_OR_RETURN(ObjectLabel label, ReadLabel(stmt, 0));
+  return std::optional<ObjectLabel>(std::move(label));
+}
+
+// The label of one stored version; nullopt when the collection or the version is unknown.
+Result<std::optional<ObjectLabel>> VersionLabel(Connection& c, const std::string& collection_id,
+                                                const std::string& id, int64_t version) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.Prepare(std::string("SELECT ") + kLabelColumns +
+                " FROM collections c CROSS JOIN objects o INDEXED BY objects_by_id "
+                "WHERE c.id = ?1 AND o.coll = c.seq AND o.id = ?2 AND o.version = ?3"));
+  stmt.Bind(1, collection_id).Bind(2, id).Bind(3, version);
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<ObjectLabel>();
+  ASSIGN_OR_RETURN(ObjectLabel label, ReadLabel(stmt, 0));
+  return std::optional<ObjectLabel>(std::move(label));
+}
+
+// Appends to the audit chain. seq and prev_hash come from the last entry read in this (write)
+// transaction: the database's write lock makes appends from every connection and process one
+// chain.
+Result<std::vector<AuditRecord>> AppendAuditIn(Connection& c,
+                                               const std::vector<AuditRecord>& records,
+                                               int64_t now_micros) {
+  std::vector<AuditRecord> out;
+  if (records.empty()) return out;
+  int64_t seq = 0;
+  std::string prev_hash;
+  {
+    ASSIGN_OR_RETURN(Statement last,
+                     c.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, last.Step());
+    if (row) {
+      seq = last.Int(0);
+      prev_hash = last.Text(1);
+    }
+  }
+  ASSIGN_OR_RETURN(Statement insert,
+                   c.Prepare("INSERT INTO audit(seq, time, kind, actor, subject, detail, "
+                             "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  out.reserve(records.size());
+  for (const AuditRecord& given : records) {
+    AuditRecord r = given;
+    r.seq = ++seq;
+    if (r.time == 0) r.time = now_micros;
+    r.prev_hash = prev_hash;
+    r.hash = audit::ChainHash(r);
+    if (r.hash.empty()) return InternalError("cannot compute the audit hash (libsodium)");
+    insert.Reset();
+    insert.Bind(1, r.seq).Bind(2, r.time).Bind(3, r.kind).Bind(4, r.actor).Bind(5, r.subject);
+    insert.Bind(6, r.detail).Bind(7, r.prev_hash).Bind(8, r.hash);
+    RETURN_IF_ERROR(insert.Run());
+    prev_hash = r.hash;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+constexpr char kOutboxColumns[] =
+    "seq, partner, collection_id, object_id, version, date_added, state, attempts, next_attempt, "
+    "delivered_at, error, created, lease_until";
+
+Result<OutboxRow> ReadOutboxRow(const Statement& stmt) {
+  OutboxRow r;
+  r.seq = stmt.Int(0);
+  r.partner = stmt.Text(1);
+  r.collection_id = stmt.Text(2);
+  r.object_id = stmt.Text(3);
+  r.version = stmt.Int(4);
+  r.date_added = stmt.Int(5);
+  const int64_t state = stmt.Int(6);
+  if (state < 0 || state > 2) return DataLossError("an outbox row has a corrupt state");
+  r.state = static_cast<OutboxState>(state);
+  r.attempts = static_cast<int32_t>(stmt.Int(7));
+  r.next_attempt = stmt.Int(8);
+  r.delivered_at = stmt.Int(9);
+  r.error = stmt.Text(10);
+  r.created = stmt.Int(11);
+  r.lease_until = stmt.Int(12);
+  return r;
+}
+
+// Writes the receipt event for the current state of outbox row `seq` (if it exists): one
+// "receipt" event with the delivered object's label (TLP:RED when the object is gone).
+Status WriteReceipt(Connection& c, int64_t seq, int64_t now_micros) {
+  OutboxRow row;
+  {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kOutboxColumns +
+                                               " FROM outbox WHERE seq = ?1"));
+    stmt.Bind(1, seq);
+    ASSIGN_OR_RETURN(bool found, stmt.Step());
+    if (!found) return Status::Ok();
+    ASSIGN_OR_RETURN(row, ReadOutboxRow(stmt));
+  }
+  HubEvent event;
+  event.time = now_micros;
+  event.kind = "receipt";
+  event.collection_id = row.collection_id;
+  event.object_id = row.object_id;
+  event.version = row.version;
+  ASSIGN_OR_RETURN(std::optional<ObjectLabel> label,
+                   VersionLabel(c, row.collection_id, row.object_id, row.version));
+  event.label = label ? std::move(*label) : UnknownObjectLabel();
+  event.data = ReceiptEventData(row);
+  return InsertEvent(c, event);
+}
+
+Partner ReadPartnerRow(const Statement& stmt) {
+  Partner p;
+  p.id = stmt.Text(0);
+  p.name = stmt.Text(1);
+  p.identity_json = stmt.Text(2);
+  p.url = stmt.Text(3);
+  p.inbox = stmt.Text(4);
+  p.sign_key = stmt.Text(5);
+  p.box_key = stmt.Text(6);
+  p.token = stmt.Text(7);
+  p.user = stmt.Text(8);
+  p.disabled = stmt.Int(9) != 0;
+  p.created = stmt.Int(10);
+  return p;
+}
+
+constexpr char kPartnerColumns[] =
+    "id, name, identity_json, url, inbox, sign_key, box_key, token, user, disabled, created";
+
+Result<Channel> ReadChannelRow(const Statement& stmt) {
+  Channel ch;
+  ch.id = stmt.Text(0);
+  ch.partner = stmt.Text(1);
+  ch.collection_id = stmt.Text(2);
+  Result<ChannelMode> mode = ParseChannelMode(stmt.Text(3));
+  if (!mode.ok()) return DataLossError("channel '" + ch.id + "' has a corrupt mode");
+  ch.mode = *mode;
+  ch.max_tlp = static_cast<int32_t>(stmt.Int(4));
+  ch.remote_collection = stmt.Text(5);
+  ch.cursor = stmt.Text(6);
+  ch.created = stmt.Int(7);
+  return ch;
+}
+
+constexpr char kChannelColumns[] =
+    "id, partner, collection_id, mode, max_tlp, remote_collection, cursor, created";
 
 }  // namespace
 
@@ -608,10 +817,10 @@ Status SqliteStore::CreateUser(const User& user) {
     ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM users WHERE name = ?1", {user.name}));
     if (exists) return AlreadyExistsError("user '" + user.name + "' exists");
     ASSIGN_OR_RETURN(Statement stmt,
-                     c.Prepare("INSERT INTO users(name, role, password_hash, disabled, created) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5)"));
+                     c.Prepare("INSERT INTO users(name, role, password_hash, disabled, created, "
+                               "partner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     stmt.Bind(1, user.name).Bind(2, RoleName(user.role)).Bind(3, user.password_hash);
-    stmt.Bind(4, int64_t{user.disabled}).Bind(5, user.created);
+    stmt.Bind(4, int64_t{user.disabled}).Bind(5, user.created).Bind(6, user.partner);
     return stmt.Run();
   });
 }
@@ -619,10 +828,10 @@ Status SqliteStore::CreateUser(const User& user) {
 Status SqliteStore::UpdateUser(const User& user) {
   return WriteStatus("updating a user", [&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(Statement stmt,
-                     c.Prepare("UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4 "
-                               "WHERE name = ?1"));
+                     c.Prepare("UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4, "
+                               "partner = ?5 WHERE name = ?1"));
     stmt.Bind(1, user.name).Bind(2, RoleName(user.role)).Bind(3, user.password_hash);
-    stmt.Bind(4, int64_t{user.disabled});
+    stmt.Bind(4, int64_t{user.disabled}).Bind(5, user.partner);
     RETURN_IF_ERROR(stmt.Run());
     if (sqlite3_changes(c.db()) == 0) {
       return NotFoundError("user '" + user.name + "' does not exist");
@@ -634,7 +843,7 @@ Status SqliteStore::UpdateUser(const User& user) {
 Result<User> SqliteStore::GetUser(const std::string& name) {
   return Read<User>("reading a user", [&](Connection& c) -> Result<User> {
     ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT name, role, password_hash, disabled, "
-                                               "created FROM users WHERE name = ?1"));
+                                               "created, partner FROM users WHERE name = ?1"));
     stmt.Bind(1, name);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("user '" + name + "' does not exist");
@@ -645,7 +854,7 @@ Result<User> SqliteStore::GetUser(const std::string& name) {
 Result<std::vector<User>> SqliteStore::ListUsers() {
   return Read<std::vector<User>>("listing users", [&](Connection& c) -> Result<std::vector<User>> {
     ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT name, role, password_hash, disabled, "
-                                               "created FROM users ORDER BY name"));
+                                               "created, partner FROM users ORDER BY name"));
     std::vector<User> out;
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -752,9 +961,21 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
                   "AND id = ?2 AND "
                   "is_first = 1"));
     ASSIGN_OR_RETURN(Statement insert,
-                     c.Prepare("INSERT INTO objects(coll, date_added, id, type, spec_version, "
-                               "version, has_version, is_last, is_first, json) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                     c.Prepare(std::string("INSERT INTO objects(coll, date_added, id, type, "
+                                           "spec_version, version, has_version, is_last, "
+                                           "is_first, json, ") +
+                               kLabelColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                               "?14, ?15, ?16)"));
+    ASSIGN_OR_RETURN(Statement insert_outbox,
+                     c.Prepare("INSERT INTO outbox(partner, collection_id, object_id, version, "
+                               "date_added, state, attempts, next_attempt, delivered_at, error, "
+                               "created, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, 0, '', "
+                               "?6, 0)"));
+    ASSIGN_OR_RETURN(Statement insert_feedback,
+                     c.Prepare("INSERT INTO feedback(about_id, feedback_id, feedback_version, "
+                               "from_id, outcome, note, count, received) VALUES (?1, ?2, ?3, ?4, "
+                               "?5, ?6, ?7, ?8)"));
     AddObjectsResult result;
     result.status = request.status;
     result.status.successes.reserve(result.status.successes.size() + request.objects.size());
@@ -811,7 +1032,53 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
       insert.Bind(1, coll.seq).Bind(2, candidate).Bind(3, o.id).Bind(4, o.type);
       insert.Bind(5, o.spec_version).Bind(6, version).Bind(7, int64_t{o.version.has_value()});
       insert.Bind(8, int64_t{is_last}).Bind(9, int64_t{is_first}).Bind(10, o.json);
+      BindLabel(insert, 11, o.label);
       RETURN_IF_ERROR(insert.Run());
+
+      // The new version's extras (store.h, "Sharing"): its event, outbox rows and feedback.
+      HubEvent event;
+      event.time = now_micros;
+      event.kind = "object";
+      event.collection_id = request.collection_id;
+      event.object_id = o.id;
+      event.version = version;
+      event.label = o.label;
+      {
+        StoredObject meta;
+        meta.type = o.type;
+        meta.spec_version = o.spec_version;
+        meta.date_added = candidate;
+        event.data = ObjectEventData(meta);
+      }
+      RETURN_IF_ERROR(InsertEvent(c, event));
+      for (const std::string& partner : o.outbox_partners) {
+        insert_outbox.Reset();
+        insert_outbox.Bind(1, partner).Bind(2, request.collection_id).Bind(3, o.id);
+        insert_outbox.Bind(4, version).Bind(5, candidate).Bind(6, now_micros);
+        RETURN_IF_ERROR(insert_outbox.Run());
+      }
+      for (const FeedbackRecord& given : o.feedback) {
+        FeedbackRecord record = given;
+        record.feedback_id = o.id;
+        record.feedback_version = version;
+        record.received = now_micros;
+        insert_feedback.Reset();
+        insert_feedback.Bind(1, record.about_id).Bind(2, record.feedback_id);
+        insert_feedback.Bind(3, record.feedback_version).Bind(4, record.from);
+        insert_feedback.Bind(5, record.outcome).Bind(6, record.note).Bind(7, record.count);
+        insert_feedback.Bind(8, record.received);
+        RETURN_IF_ERROR(insert_feedback.Run());
+        HubEvent fb;
+        fb.time = now_micros;
+        fb.kind = "feedback";
+        fb.collection_id = request.collection_id;
+        fb.object_id = record.about_id;
+        fb.version = version;
+        ASSIGN_OR_RETURN(std::optional<ObjectLabel> about, NewestLabel(c, record.about_id));
+        fb.label = about ? std::move(*about) : o.label;
+        fb.data = FeedbackEventData(record);
+        RETURN_IF_ERROR(InsertEvent(c, fb));
+      }
 
       last = candidate;
       if (result.added == 0) result.first_date_added = candidate;
@@ -842,6 +1109,7 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
       stmt.BindBlob(12, EncodeDetails(s.pendings));
       RETURN_IF_ERROR(stmt.Run());
     }
+    RETURN_IF_ERROR(AppendAuditIn(c, request.audit, now_micros).status());
     return result;
   });
 }
@@ -876,7 +1144,8 @@ Status RunPageQuery(Connection& c, int64_t coll, const ObjectQuery& q, const std
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out.push_back(ReadObjectRow(stmt, !q.metadata_only));
+    ASSIGN_OR_RETURN(StoredObject o, ReadObjectRow(stmt, !q.metadata_only));
+    out.push_back(std::move(o));
   }
   return Status::Ok();
 }
@@ -945,7 +1214,8 @@ Result<ObjectPage> SqliteStore::QueryVersions(const ObjectQuery& query, const st
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
-      rows.push_back(ReadObjectRow(stmt, !query.metadata_only));
+      ASSIGN_OR_RETURN(StoredObject o, ReadObjectRow(stmt, !query.metadata_only));
+      rows.push_back(std::move(o));
     }
     return FinishPage(std::move(rows), query.limit);
   });
@@ -1038,6 +1308,435 @@ Result<int64_t> SqliteStore::CountObjects(const std::string& collection_id) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     return row ? stmt.Int(0) : int64_t{0};
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing (issue 4)
+
+Result<std::vector<StoredObject>> SqliteStore::LookupObjects(const std::vector<std::string>& ids) {
+  RETURN_IF_ERROR(ValidateLookupIds(ids));
+  std::vector<std::string> unique = Dedup(ids);
+  return Read<std::vector<StoredObject>>(
+      "looking up objects", [&](Connection& c) -> Result<std::vector<StoredObject>> {
+        // One objects_by_id probe per (collection, id): is_last marks each collection's newest.
+        ASSIGN_OR_RETURN(
+            Statement stmt,
+            c.Prepare(std::string("SELECT ") + kObjectColumns +
+                      " FROM collections c CROSS JOIN objects o INDEXED BY objects_by_id "
+                      "WHERE o.coll = c.seq AND o.id = ?1 AND o.is_last = 1 "
+                      "ORDER BY o.version DESC, o.date_added DESC LIMIT 1"));
+        std::vector<StoredObject> out;
+        for (const std::string& id : unique) {
+          stmt.Reset();
+          stmt.Bind(1, id);
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) continue;
+          ASSIGN_OR_RETURN(StoredObject o, ReadObjectRow(stmt, /*with_json=*/false));
+          out.push_back(std::move(o));
+        }
+        return out;
+      });
+}
+
+Result<StoredObject> SqliteStore::GetObjectVersion(const std::string& collection_id,
+                                                   const std::string& id, int64_t version) {
+  return Read<StoredObject>(
+      "reading an object version", [&](Connection& c) -> Result<StoredObject> {
+        ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, collection_id));
+        ASSIGN_OR_RETURN(
+            Statement stmt,
+            c.Prepare(std::string("SELECT ") + kObjectColumns +
+                      ", o.json FROM objects o INDEXED BY objects_by_id WHERE o.coll = ?1 "
+                      "AND o.id = ?2 AND o.version = ?3"));
+        stmt.Bind(1, coll.seq).Bind(2, id).Bind(3, version);
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) {
+          return NotFoundError("object '" + id + "' version " + FormatVersionText(version) +
+                               " is not in collection '" + collection_id + "'");
+        }
+        return ReadObjectRow(stmt, /*with_json=*/true);
+      });
+}
+
+Result<std::vector<AuditRecord>> SqliteStore::AppendAudit(const std::vector<AuditRecord>& records,
+                                                          int64_t now_micros) {
+  RETURN_IF_ERROR(ValidateAuditRecords(records));
+  if (records.empty()) return std::vector<AuditRecord>();
+  return Write<std::vector<AuditRecord>>("appending to the audit log",
+                                         [&](Connection& c) -> Result<std::vector<AuditRecord>> {
+                                           return AppendAuditIn(c, records, now_micros);
+                                         });
+}
+
+Result<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t after_seq, size_t limit) {
+  return Read<std::vector<AuditRecord>>(
+      "reading the audit log", [&](Connection& c) -> Result<std::vector<AuditRecord>> {
+        ASSIGN_OR_RETURN(Statement stmt,
+                         c.Prepare("SELECT seq, time, kind, actor, subject, detail, prev_hash, "
+                                   "hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+        stmt.Bind(1, after_seq).Bind(2, FetchLimit(limit) - 1);
+        std::vector<AuditRecord> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          AuditRecord r;
+          r.seq = stmt.Int(0);
+          r.time = stmt.Int(1);
+          r.kind = stmt.Text(2);
+          r.actor = stmt.Text(3);
+          r.subject = stmt.Text(4);
+          r.detail = stmt.Text(5);
+          r.prev_hash = stmt.Text(6);
+          r.hash = stmt.Text(7);
+          out.push_back(std::move(r));
+        }
+        return out;
+      });
+}
+
+Result<std::vector<HubEvent>> SqliteStore::ListEvents(int64_t after_seq, size_t limit) {
+  return Read<std::vector<HubEvent>>(
+      "reading events", [&](Connection& c) -> Result<std::vector<HubEvent>> {
+        ASSIGN_OR_RETURN(
+            Statement stmt,
+            c.Prepare(std::string("SELECT seq, time, kind, collection_id, "
+                                  "object_id, version, data, ") +
+                      kLabelColumns + " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+        stmt.Bind(1, after_seq).Bind(2, FetchLimit(limit) - 1);
+        std::vector<HubEvent> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          HubEvent e;
+          e.seq = stmt.Int(0);
+          e.time = stmt.Int(1);
+          e.kind = stmt.Text(2);
+          e.collection_id = stmt.Text(3);
+          e.object_id = stmt.Text(4);
+          e.version = stmt.Int(5);
+          e.data = stmt.Text(6);
+          ASSIGN_OR_RETURN(e.label, ReadLabel(stmt, 7));
+          out.push_back(std::move(e));
+        }
+        return out;
+      });
+}
+
+Result<int64_t> SqliteStore::LastEventSeq() {
+  return Read<int64_t>("reading the last event", [&](Connection& c) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("SELECT MAX(seq) FROM events"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    return row && !stmt.IsNull(0) ? stmt.Int(0) : int64_t{0};
+  });
+}
+
+Status SqliteStore::CreatePartner(const Partner& partner) {
+  RETURN_IF_ERROR(ValidatePartner(partner));
+  return WriteStatus("adding a partner", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM partners WHERE id = ?1", {partner.id}));
+    if (exists) return AlreadyExistsError("partner '" + partner.id + "' exists");
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare(std::string("INSERT INTO partners(") + kPartnerColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    stmt.Bind(1, partner.id).Bind(2, partner.name).Bind(3, partner.identity_json);
+    stmt.Bind(4, partner.url).Bind(5, partner.inbox).Bind(6, partner.sign_key);
+    stmt.Bind(7, partner.box_key).Bind(8, partner.token).Bind(9, partner.user);
+    stmt.Bind(10, int64_t{partner.disabled}).Bind(11, partner.created);
+    return stmt.Run();
+  });
+}
+
+Status SqliteStore::UpdatePartner(const Partner& partner) {
+  return WriteStatus("updating a partner", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("UPDATE partners SET name = ?2, identity_json = ?3, url = ?4, "
+                               "inbox = ?5, sign_key = ?6, box_key = ?7, token = ?8, user = ?9, "
+                               "disabled = ?10 WHERE id = ?1"));
+    stmt.Bind(1, partner.id).Bind(2, partner.name).Bind(3, partner.identity_json);
+    stmt.Bind(4, partner.url).Bind(5, partner.inbox).Bind(6, partner.sign_key);
+    stmt.Bind(7, partner.box_key).Bind(8, partner.token).Bind(9, partner.user);
+    stmt.Bind(10, int64_t{partner.disabled});
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) {
+      return NotFoundError("partner '" + partner.id + "' does not exist");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<Partner> SqliteStore::GetPartner(const std::string& id) {
+  return Read<Partner>("reading a partner", [&](Connection& c) -> Result<Partner> {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kPartnerColumns +
+                                               " FROM partners WHERE id = ?1"));
+    stmt.Bind(1, id);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("partner '" + id + "' does not exist");
+    return ReadPartnerRow(stmt);
+  });
+}
+
+Result<std::vector<Partner>> SqliteStore::ListPartners() {
+  return Read<std::vector<Partner>>(
+      "listing partners", [&](Connection& c) -> Result<std::vector<Partner>> {
+        ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kPartnerColumns +
+                                                   " FROM partners ORDER BY id"));
+        std::vector<Partner> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          out.push_back(ReadPartnerRow(stmt));
+        }
+        return out;
+      });
+}
+
+Status SqliteStore::DeletePartner(const std::string& id) {
+  return WriteStatus("deleting a partner", [&](Connection& c) -> Status {
+    // Channels go with it (ON DELETE CASCADE); queued rows are dropped, receipts stay.
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("DELETE FROM partners WHERE id = ?1"));
+    stmt.Bind(1, id);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) return NotFoundError("partner '" + id + "' does not exist");
+    ASSIGN_OR_RETURN(Statement queued,
+                     c.Prepare("DELETE FROM outbox WHERE partner = ?1 AND state = 0"));
+    queued.Bind(1, id);
+    return queued.Run();
+  });
+}
+
+Status SqliteStore::CreateChannel(const Channel& channel) {
+  RETURN_IF_ERROR(ValidateChannel(channel));
+  return WriteStatus("creating a channel", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(bool partner,
+                     Exists(c, "SELECT 1 FROM partners WHERE id = ?1", {channel.partner}));
+    if (!partner) return NotFoundError("partner '" + channel.partner + "' does not exist");
+    ASSIGN_OR_RETURN(bool coll,
+                     Exists(c, "SELECT 1 FROM collections WHERE id = ?1", {channel.collection_id}));
+    if (!coll) return UnknownCollection(channel.collection_id);
+    ASSIGN_OR_RETURN(bool taken, Exists(c, "SELECT 1 FROM channels WHERE id = ?1", {channel.id}));
+    if (taken) return AlreadyExistsError("channel '" + channel.id + "' exists");
+    {
+      ASSIGN_OR_RETURN(Statement same,
+                       c.Prepare("SELECT id FROM channels WHERE partner = ?1 AND collection_id = "
+                                 "?2 AND mode = ?3 AND remote_collection = ?4"));
+      same.Bind(1, channel.partner).Bind(2, channel.collection_id);
+      same.Bind(3, ChannelModeName(channel.mode)).Bind(4, channel.remote_collection);
+      ASSIGN_OR_RETURN(bool row, same.Step());
+      if (row) return AlreadyExistsError("an identical channel exists ('" + same.Text(0) + "')");
+    }
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare(std::string("INSERT INTO channels(") + kChannelColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    stmt.Bind(1, channel.id).Bind(2, channel.partner).Bind(3, channel.collection_id);
+    stmt.Bind(4, ChannelModeName(channel.mode)).Bind(5, int64_t{channel.max_tlp});
+    stmt.Bind(6, channel.remote_collection).Bind(7, channel.cursor).Bind(8, channel.created);
+    return stmt.Run();
+  });
+}
+
+Result<std::vector<Channel>> SqliteStore::ListChannels(const std::string& partner) {
+  return Read<std::vector<Channel>>(
+      "listing channels", [&](Connection& c) -> Result<std::vector<Channel>> {
+        ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kChannelColumns +
+                                                   " FROM channels WHERE ?1 = '' OR partner = ?1 "
+                                                   "ORDER BY created, seq"));
+        stmt.Bind(1, partner);
+        std::vector<Channel> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          ASSIGN_OR_RETURN(Channel ch, ReadChannelRow(stmt));
+          out.push_back(std::move(ch));
+        }
+        return out;
+      });
+}
+
+Status SqliteStore::DeleteChannel(const std::string& id) {
+  return WriteStatus("deleting a channel", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("DELETE FROM channels WHERE id = ?1"));
+    stmt.Bind(1, id);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) return NotFoundError("channel '" + id + "' does not exist");
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::SetChannelCursor(const std::string& id, const std::string& cursor) {
+  return WriteStatus("saving a channel cursor", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt, c.Prepare("UPDATE channels SET cursor = ?2 WHERE id = ?1"));
+    stmt.Bind(1, id).Bind(2, cursor);
+    RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(c.db()) == 0) return NotFoundError("channel '" + id + "' does not exist");
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(const std::string& partner, size_t limit,
+                                                        int64_t now_micros, int64_t lease_micros) {
+  if (lease_micros <= 0) return InvalidArgumentError("outbox lease must be positive");
+  if (limit == 0) return std::vector<OutboxRow>();
+  // A write transaction (BEGIN IMMEDIATE): the rows are read and leased under the database's
+  // write lock, so two stores on one file never hand out the same row while its lease holds.
+  return Write<std::vector<OutboxRow>>(
+      "claiming outbox rows", [&](Connection& c) -> Result<std::vector<OutboxRow>> {
+        std::vector<OutboxRow> out;
+        {
+          ASSIGN_OR_RETURN(Statement stmt,
+                           c.Prepare(std::string("SELECT ") + kOutboxColumns +
+                                     " FROM outbox INDEXED BY outbox_by_partner WHERE partner = "
+                                     "?1 AND state = 0 ORDER BY seq"));
+          stmt.Bind(1, partner);
+          while (out.size() < limit) {
+            ASSIGN_OR_RETURN(bool row, stmt.Step());
+            if (!row) break;
+            ASSIGN_OR_RETURN(OutboxRow r, ReadOutboxRow(stmt));
+            if (r.next_attempt > now_micros) break;  // order per partner: stop at the first wait
+            if (r.lease_until > now_micros) continue;
+            r.lease_until = now_micros + lease_micros;
+            out.push_back(std::move(r));
+          }
+        }
+        ASSIGN_OR_RETURN(Statement lease,
+                         c.Prepare("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1"));
+        for (const OutboxRow& r : out) {
+          lease.Reset();
+          lease.Bind(1, r.seq).Bind(2, r.lease_until);
+          RETURN_IF_ERROR(lease.Run());
+        }
+        return out;
+      });
+}
+
+Status SqliteStore::MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) {
+  if (seqs.empty()) return Status::Ok();
+  return WriteStatus("recording deliveries", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare("UPDATE outbox SET state = 1, delivered_at = ?2, error = '', "
+                               "lease_until = 0 WHERE seq = ?1"));
+    for (int64_t seq : seqs) {
+      stmt.Reset();
+      stmt.Bind(1, seq).Bind(2, now_micros);
+      RETURN_IF_ERROR(stmt.Run());
+      if (sqlite3_changes(c.db()) == 0) continue;  // unknown seq: ignored
+      RETURN_IF_ERROR(WriteReceipt(c, seq, now_micros));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
+                                     bool permanent, int64_t next_attempt, int64_t now_micros) {
+  if (seqs.empty()) return Status::Ok();
+  return WriteStatus("recording delivery failures", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        c.Prepare("UPDATE outbox SET attempts = attempts + 1, error = ?2, lease_until = 0, "
+                  "state = CASE WHEN ?3 THEN 2 ELSE 0 END, "
+                  "next_attempt = CASE WHEN ?3 THEN next_attempt ELSE ?4 END WHERE seq = ?1"));
+    for (int64_t seq : seqs) {
+      stmt.Reset();
+      stmt.Bind(1, seq).Bind(2, error).Bind(3, int64_t{permanent}).Bind(4, next_attempt);
+      RETURN_IF_ERROR(stmt.Run());
+      if (sqlite3_changes(c.db()) == 0) continue;  // unknown seq: ignored
+      RETURN_IF_ERROR(WriteReceipt(c, seq, now_micros));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::ListOutbox(const OutboxQuery& query) {
+  return Read<std::vector<OutboxRow>>(
+      "listing the outbox", [&](Connection& c) -> Result<std::vector<OutboxRow>> {
+        SqlBuilder b;
+        std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox";
+        // Pin the index of the most selective filter: the planner has no statistics.
+        if (!query.object_id.empty()) {
+          sql += " INDEXED BY outbox_by_object";
+        } else if (!query.partner.empty() && query.state) {
+          sql += " INDEXED BY outbox_by_partner";
+        }
+        sql += " WHERE seq > " + b.Param(query.after_seq);
+        if (!query.partner.empty()) sql += " AND partner = " + b.Param(query.partner);
+        if (!query.object_id.empty()) sql += " AND object_id = " + b.Param(query.object_id);
+        if (query.state) sql += " AND state = " + b.Param(static_cast<int64_t>(*query.state));
+        sql += " ORDER BY seq LIMIT " + b.Param(FetchLimit(query.limit) - 1);
+        ASSIGN_OR_RETURN(Statement stmt, c.Prepare(sql));
+        b.BindAll(stmt);
+        std::vector<OutboxRow> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          ASSIGN_OR_RETURN(OutboxRow r, ReadOutboxRow(stmt));
+          out.push_back(std::move(r));
+        }
+        return out;
+      });
+}
+
+Result<std::vector<std::string>> SqliteStore::PartnersWithQueuedOutbox() {
+  return Read<std::vector<std::string>>(
+      "listing partners with queued deliveries",
+      [&](Connection& c) -> Result<std::vector<std::string>> {
+        // A skip scan over outbox_by_partner: one probe per distinct partner, however many
+        // delivered rows the outbox holds.
+        ASSIGN_OR_RETURN(Statement lowest, c.Prepare("SELECT MIN(partner) FROM outbox"));
+        ASSIGN_OR_RETURN(Statement next_partner,
+                         c.Prepare("SELECT partner FROM outbox INDEXED BY outbox_by_partner "
+                                   "WHERE partner > ?1 ORDER BY partner LIMIT 1"));
+        ASSIGN_OR_RETURN(Statement queued,
+                         c.Prepare("SELECT 1 FROM outbox INDEXED BY outbox_by_partner WHERE "
+                                   "partner = ?1 AND state = 0 LIMIT 1"));
+        std::vector<std::string> out;
+        ASSIGN_OR_RETURN(bool any, lowest.Step());
+        if (!any || lowest.IsNull(0)) return out;
+        std::string partner = lowest.Text(0);
+        while (true) {
+          queued.Reset();
+          queued.Bind(1, partner);
+          ASSIGN_OR_RETURN(bool has, queued.Step());
+          if (has) out.push_back(partner);
+          next_partner.Reset();
+          next_partner.Bind(1, partner);
+          ASSIGN_OR_RETURN(bool row, next_partner.Step());
+          if (!row) break;
+          partner = next_partner.Text(0);
+        }
+        return out;
+      });
+}
+
+Result<std::vector<FeedbackRecord>> SqliteStore::ListFeedback(const std::string& about_id) {
+  return Read<std::vector<FeedbackRecord>>(
+      "listing feedback", [&](Connection& c) -> Result<std::vector<FeedbackRecord>> {
+        constexpr char kColumns[] =
+            "SELECT about_id, feedback_id, feedback_version, from_id, outcome, note, count, "
+            "received FROM feedback";
+        ASSIGN_OR_RETURN(
+            Statement stmt,
+            c.Prepare(about_id.empty()
+                          ? std::string(kColumns) + " ORDER BY received, feedback_id, seq"
+                          : std::string(kColumns) +
+                                " INDEXED BY feedback_by_about WHERE about_id = ?1 "
+                                "ORDER BY received, feedback_id, seq"));
+        if (!about_id.empty()) stmt.Bind(1, about_id);
+        std::vector<FeedbackRecord> out;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          FeedbackRecord r;
+          r.about_id = stmt.Text(0);
+          r.feedback_id = stmt.Text(1);
+          r.feedback_version = stmt.Int(2);
+          r.from = stmt.Text(3);
+          r.outcome = stmt.Text(4);
+          r.note = stmt.Text(5);
+          r.count = stmt.Int(6);
+          r.received = stmt.Int(7);
+          out.push_back(std::move(r));
+        }
+        return out;
+      });
 }
 
 }  // namespace liaison::storage::sqlite

@@ -99,6 +99,38 @@ class SqliteStore final : public Store {
                                    const std::string& status_id) override;
   Result<int64_t> CountObjects(const std::string& collection_id) override;
 
+  Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) override;
+  Result<StoredObject> GetObjectVersion(const std::string& collection_id, const std::string& id,
+                                        int64_t version) override;
+
+  Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
+                                               int64_t now_micros) override;
+  Result<std::vector<AuditRecord>> ListAudit(int64_t after_seq, size_t limit) override;
+
+  Result<std::vector<HubEvent>> ListEvents(int64_t after_seq, size_t limit) override;
+  Result<int64_t> LastEventSeq() override;
+
+  Status CreatePartner(const Partner& partner) override;
+  Status UpdatePartner(const Partner& partner) override;
+  Result<Partner> GetPartner(const std::string& id) override;
+  Result<std::vector<Partner>> ListPartners() override;
+  Status DeletePartner(const std::string& id) override;
+
+  Status CreateChannel(const Channel& channel) override;
+  Result<std::vector<Channel>> ListChannels(const std::string& partner) override;
+  Status DeleteChannel(const std::string& id) override;
+  Status SetChannelCursor(const std::string& id, const std::string& cursor) override;
+
+  Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& partner, size_t limit,
+                                             int64_t now_micros, int64_t lease_micros) override;
+  Status MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) override;
+  Status MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
+                          bool permanent, int64_t next_attempt, int64_t now_micros) override;
+  Result<std::vector<OutboxRow>> ListOutbox(const OutboxQuery& query) override;
+  Result<std::vector<std::string>> PartnersWithQueuedOutbox() override;
+
+  Result<std::vector<FeedbackRecord>> ListFeedback(const std::string& about_id) override;
+
  private:
   // A reader connection borrowed from the pool; returned when destroyed.
   class ReaderLease;

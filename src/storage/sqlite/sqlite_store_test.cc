@@ -8,12 +8,15 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "audit/chain.h"
+#include "storage/sqlite/sqlite_schema.h"
 #include "storage/store_conformance.h"
 #include "storage/store_wrapper.h"
 
@@ -333,6 +336,204 @@ TEST_F(SqliteStoreTest, ConcurrentOpensOfANewFileBothSucceed) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 4);
   EXPECT_EQ(RawPragma("user_version"), SqliteStore::SchemaVersion());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema 2 (issue 4)
+
+TEST_F(SqliteStoreTest, UpgradesASchema1FileInPlace) {
+  // A database as the previous release left it: schema 1 with a user and an object.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    std::string v1(Migrations()[0]);
+    v1 +=
+        "PRAGMA user_version = 1;"
+        "INSERT INTO api_roots(name, title, description, max_content_length) "
+        "  VALUES ('api1', '', '', 1000);"
+        "INSERT INTO collections(id, api_root, title, description, alias, media_types, "
+        "  last_date_added) VALUES ('c1', 'api1', '', '', '', '', 1700000000000001);"
+        "INSERT INTO users(name, role, password_hash, disabled, created) "
+        "  VALUES ('alice', 'admin', 'h', 0, 5);"
+        "INSERT INTO objects(coll, date_added, id, type, spec_version, version, has_version, "
+        "  is_last, is_first, json) VALUES (1, 1700000000000001, 'indicator--old', 'indicator', "
+        "  '2.1', 1700000000000000, 1, 1, 1, '{\"id\":\"indicator--old\"}');";
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_close(db);
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(RawPragma("user_version"), 2);
+  EXPECT_EQ(SqliteStore::SchemaVersion(), 2);
+
+  ObjectQuery q;
+  q.collection_id = "c1";
+  auto page = (*store)->QueryObjects(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->objects.size(), 1u);
+  ObjectLabel expected;
+  expected.tlp = 2;  // existing objects become TLP:AMBER, local, no recipients
+  EXPECT_EQ(page->objects[0].label, expected);
+  EXPECT_EQ(page->objects[0].json, "{\"id\":\"indicator--old\"}");
+  auto user = (*store)->GetUser("alice");
+  ASSERT_TRUE(user.ok());
+  EXPECT_EQ(user->partner, "");
+  EXPECT_EQ(user->created, 5);
+
+  // The new tables work on the upgraded file, and date_added continues from the old mark.
+  auto added = AddOne(**store, 2, kT0);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->first_date_added, 1700000000000002);
+  auto events = (*store)->ListEvents(0, 10);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
+  ASSERT_TRUE(
+      (*store)->AppendAudit({AuditRecord{0, 0, "upgrade", "hub", "", "{}", "", ""}}, kT0).ok());
+  EXPECT_TRUE(audit::VerifyChain(**store).ok());
+
+  // Reopening an upgraded file migrates nothing again.
+  store->reset();
+  auto again = SqliteStore::Open(path_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto count = (*again)->CountObjects("c1");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2);
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileAppendOneAuditChain) {
+  auto a = SqliteStore::Open(path_);
+  ASSERT_TRUE(a.ok());
+  auto b = SqliteStore::Open(path_);
+  ASSERT_TRUE(b.ok());
+  Populate(**a);
+  constexpr int kPerThread = 60;
+  std::vector<std::thread> threads;
+  int n = 0;
+  for (Store* s : {static_cast<Store*>(a->get()), static_cast<Store*>(b->get()),
+                   static_cast<Store*>(a->get()), static_cast<Store*>(b->get())}) {
+    threads.emplace_back([s, t = n++] {
+      for (int i = 0; i < kPerThread; ++i) {
+        AuditRecord r;
+        r.kind = "read-red";
+        r.actor = "t" + std::to_string(t);
+        r.subject = std::to_string(i);
+        if (i % 3 == 0) {
+          AddObjectsRequest req;
+          req.collection_id = "c1";
+          NewObject o;
+          o.id = "indicator--" + std::to_string(t * 1000 + i);
+          o.type = "indicator";
+          o.spec_version = "2.1";
+          o.version = kT0;
+          o.json = "{}";
+          req.objects.push_back(o);
+          req.audit.push_back(r);
+          auto added = s->AddObjects(req, kT0 + i);
+          EXPECT_TRUE(added.ok()) << added.status().ToString();
+        } else {
+          auto appended = s->AppendAudit({r}, kT0 + i);
+          EXPECT_TRUE(appended.ok()) << appended.status().ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (Store* s : {static_cast<Store*>(a->get()), static_cast<Store*>(b->get())}) {
+    auto verified = audit::VerifyChain(*s);
+    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_EQ(verified->entries, 4 * kPerThread);
+  }
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverClaimTheSameOutboxRow) {
+  auto a = SqliteStore::Open(path_);
+  ASSERT_TRUE(a.ok());
+  auto b = SqliteStore::Open(path_);
+  ASSERT_TRUE(b.ok());
+  Populate(**a);
+  constexpr int kRows = 300;
+  {
+    AddObjectsRequest req;
+    req.collection_id = "c1";
+    for (int i = 0; i < kRows; ++i) {
+      NewObject o;
+      o.id = "indicator--" + std::to_string(i);
+      o.type = "indicator";
+      o.spec_version = "2.1";
+      o.version = kT0;
+      o.json = "{}";
+      o.outbox_partners = {"identity--b"};
+      req.objects.push_back(o);
+    }
+    ASSERT_TRUE((*a)->AddObjects(req, kT0).ok());
+  }
+  // Both stores claim small batches at one instant (so every lease holds) until nothing is left.
+  std::mutex mu;
+  std::vector<int64_t> claimed;
+  std::vector<std::thread> threads;
+  for (Store* s : {static_cast<Store*>(a->get()), static_cast<Store*>(b->get())}) {
+    threads.emplace_back([&, s] {
+      while (true) {
+        auto rows = s->ClaimOutbox("identity--b", 7, kT0 + 1, 60000000);
+        ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+        if (rows->empty()) break;
+        std::lock_guard<std::mutex> lock(mu);
+        for (const OutboxRow& r : *rows) claimed.push_back(r.seq);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> unique(claimed.begin(), claimed.end());
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kRows));
+}
+
+TEST_F(SqliteStoreTest, OutboxSeqsAreNeverReusedAfterDeletingThePartnersRows) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok());
+  Populate(**store);
+  Partner p;
+  p.id = "identity--b";
+  ASSERT_TRUE((*store)->CreatePartner(p).ok());
+  AddObjectsRequest req;
+  req.collection_id = "c1";
+  NewObject o;
+  o.id = "indicator--1";
+  o.type = "indicator";
+  o.spec_version = "2.1";
+  o.version = kT0;
+  o.json = "{}";
+  o.outbox_partners = {"identity--b"};
+  req.objects.push_back(o);
+  ASSERT_TRUE((*store)->AddObjects(req, kT0).ok());
+  OutboxQuery q;
+  auto before = (*store)->ListOutbox(q);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 1u);
+  ASSERT_TRUE((*store)->DeletePartner("identity--b").ok());  // the queued row goes
+  req.objects[0].version = kT0 + 1;
+  ASSERT_TRUE((*store)->AddObjects(req, kT0).ok());
+  auto after = (*store)->ListOutbox(q);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_GT((*after)[0].seq, (*before)[0].seq);
+}
+
+TEST_F(SqliteStoreTest, CorruptRecipientsAreDataLoss) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok());
+  Populate(**store);
+  ASSERT_TRUE(AddOne(**store, 1, kT0).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE objects SET recipients = 'a\\'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ObjectQuery q;
+  q.collection_id = "c1";
+  auto page = (*store)->QueryObjects(q);
+  EXPECT_EQ(page.status().code(), StatusCode::kDataLoss) << page.status().ToString();
 }
 
 }  // namespace
