@@ -53,6 +53,19 @@ Tlp LabelLevel(const storage::ObjectLabel& label) {
   return static_cast<Tlp>(label.tlp);
 }
 
+bool IsSystemFailure(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kInternal:
+    case StatusCode::kDataLoss:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // One object that passed the sharing checks, before outbox and feedback are decided.
 struct Admitted {
   storage::NewObject object;
@@ -208,6 +221,8 @@ class Preparer {
       const std::string version = VersionTextOf(info);
       Result<Admitted> a = inbound ? FromPartner(std::move(info)) : FromLocal(std::move(info));
       if (!a.ok()) {
+        // The store or the machine failing is not the object's fault: the request fails.
+        if (IsSystemFailure(a.status())) return a.status();
         Refuse(id, version, a.status().message());
         continue;
       }
