@@ -423,74 +423,43 @@ class Store {
   // Number of object versions in a collection (for admin output and tests).
   virtual Result<int64_t> CountObjects(const std::string& collection_id) = 0;
 
-  // Temporary bodies while the backends are written (issue 4); they become pure virtual.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
+  // --- Sharing (issue 4)
   // The newest stored version (any collection) of each of `ids`, metadata only plus label;
   // unknown ids are absent from the result. At most kMaxQueryValues ids (kInvalidArgument).
-  virtual Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) = 0;
 
   // One object version with its bytes and label: kNotFound when absent from the collection.
   virtual Result<StoredObject> GetObjectVersion(const std::string& collection_id,
-                                                const std::string& id, int64_t version) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+                                                const std::string& id, int64_t version) = 0;
 
   // --- Audit chain. AppendAudit: one transaction; returns the records as stored (seq, hashes).
   virtual Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
-                                                       int64_t now_micros) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+                                                       int64_t now_micros) = 0;
   // Entries with seq > after_seq in seq order, at most limit.
-  virtual Result<std::vector<AuditRecord>> ListAudit(int64_t after_seq, size_t limit) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Result<std::vector<AuditRecord>> ListAudit(int64_t after_seq, size_t limit) = 0;
 
   // --- Events: seq > after_seq in order, at most limit. LastEventSeq: 0 when none.
-  virtual Result<std::vector<HubEvent>> ListEvents(int64_t after_seq, size_t limit) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Result<int64_t> LastEventSeq() {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Result<std::vector<HubEvent>> ListEvents(int64_t after_seq, size_t limit) = 0;
+  virtual Result<int64_t> LastEventSeq() = 0;
 
   // --- Partners. CreatePartner: kAlreadyExists for a known id. UpdatePartner replaces every field
   // but id/created: kNotFound. DeletePartner also deletes its channels and queued outbox rows
   // (delivered/failed rows stay as receipts): kNotFound.
-  virtual Status CreatePartner(const Partner& partner) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Status UpdatePartner(const Partner& partner) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Result<Partner> GetPartner(const std::string& id) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Result<std::vector<Partner>> ListPartners() {
-    return FailedPreconditionError("not supported by this store yet");
-  }  // by id
-  virtual Status DeletePartner(const std::string& id) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Status CreatePartner(const Partner& partner) = 0;
+  virtual Status UpdatePartner(const Partner& partner) = 0;
+  virtual Result<Partner> GetPartner(const std::string& id) = 0;
+  virtual Result<std::vector<Partner>> ListPartners() = 0;  // ordered by id
+  virtual Status DeletePartner(const std::string& id) = 0;
 
   // --- Channels. CreateChannel: kNotFound for an unknown partner or collection, kAlreadyExists
   // for a taken id or an identical (partner, collection, mode, remote_collection).
-  virtual Status CreateChannel(const Channel& channel) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Result<std::vector<Channel>> ListChannels(const std::string& partner) {
-    return FailedPreconditionError("not supported by this store yet");
-  }  // "" = all;
-     // by created
-  virtual Status DeleteChannel(const std::string& id) {
-    return FailedPreconditionError("not supported by this store yet");
-  }  // kNotFound
+  virtual Status CreateChannel(const Channel& channel) = 0;
+  // ListChannels: the partner's channels ("" = every channel), by created.
+  virtual Result<std::vector<Channel>> ListChannels(const std::string& partner) = 0;
+  // DeleteChannel: kNotFound when unknown.
+  virtual Status DeleteChannel(const std::string& id) = 0;
   // Pull channels: persists the cursor (kNotFound for an unknown channel).
-  virtual Status SetChannelCursor(const std::string& id, const std::string& cursor) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Status SetChannelCursor(const std::string& id, const std::string& cursor) = 0;
 
   // --- Outbox. ClaimOutbox: up to `limit` queued rows of `partner` that are due (next_attempt <=
   // now) and not leased (lease_until <= now), in seq order, stopping at the first queued row of
@@ -498,33 +467,21 @@ class Store {
   // leased until now + lease_micros and returns them. Two processes never get the same row while
   // its lease holds.
   virtual Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& partner, size_t limit,
-                                                     int64_t now_micros, int64_t lease_micros) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+                                                     int64_t now_micros, int64_t lease_micros) = 0;
   // Delivered: state kDelivered, delivered_at = now, error cleared, lease released; one "receipt"
   // event and nothing else per row. Unknown seqs are ignored.
-  virtual Status MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Status MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) = 0;
   // A failed attempt: attempts + 1, error set, lease released; `permanent` makes it kFailed, else
   // it stays kQueued with next_attempt. One "receipt" event per row.
   virtual Status MarkOutboxFailed(const std::vector<int64_t>& seqs, const std::string& error,
-                                  bool permanent, int64_t next_attempt, int64_t now_micros) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-  virtual Result<std::vector<OutboxRow>> ListOutbox(const OutboxQuery& query) {
-    return FailedPreconditionError("not supported by this store yet");
-  }  // seq order
+                                  bool permanent, int64_t next_attempt, int64_t now_micros) = 0;
+  // The rows matching every set filter of `query`, in seq order, at most query.limit.
+  virtual Result<std::vector<OutboxRow>> ListOutbox(const OutboxQuery& query) = 0;
   // Partners with queued rows (for pushers to start), by id.
-  virtual Result<std::vector<std::string>> PartnersWithQueuedOutbox() {
-    return FailedPreconditionError("not supported by this store yet");
-  }
+  virtual Result<std::vector<std::string>> PartnersWithQueuedOutbox() = 0;
 
   // --- Feedback: the records about `about_id` ("" = all), in received order (then feedback_id).
-  virtual Result<std::vector<FeedbackRecord>> ListFeedback(const std::string& about_id) {
-    return FailedPreconditionError("not supported by this store yet");
-  }
-#pragma GCC diagnostic pop
+  virtual Result<std::vector<FeedbackRecord>> ListFeedback(const std::string& about_id) = 0;
 };
 
 std::string_view RoleName(Role role);  // "admin" | "publisher" | "reader" | "partner"
