@@ -16,7 +16,6 @@ namespace {
 
 constexpr size_t kSignPublicKeyBytes = 32;  // crypto_sign_PUBLICKEYBYTES
 constexpr size_t kSignatureBytes = 64;      // crypto_sign_BYTES
-constexpr size_t kBoxPublicKeyBytes = 32;   // crypto_box_PUBLICKEYBYTES
 constexpr std::string_view kSealedIdPrefix = "x-liaison-sealed--";
 
 // Quotes untrusted text for an error message, cut to a readable length.
