@@ -536,5 +536,44 @@ TEST_F(SqliteStoreTest, CorruptRecipientsAreDataLoss) {
   EXPECT_EQ(page.status().code(), StatusCode::kDataLoss) << page.status().ToString();
 }
 
+TEST_F(SqliteStoreTest, AuditTamperingInTheFileIsDetected) {
+  std::string head;
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok());
+    std::vector<AuditRecord> batch;
+    for (int i = 0; i < 20; ++i) {
+      batch.push_back(
+          AuditRecord{0, 0, "publish", "alice", "report--" + std::to_string(i), "{}", "", ""});
+    }
+    auto appended = (*store)->AppendAudit(batch, kT0);
+    ASSERT_TRUE(appended.ok());
+    head = "20:" + appended->back().hash;
+    ASSERT_TRUE(audit::VerifyChain(**store, head).ok());
+  }
+  auto tamper = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  };
+  auto verify = [&](const std::string& expect_head) {
+    auto store = SqliteStore::Open(path_);
+    EXPECT_TRUE(store.ok());
+    return store.ok() ? audit::VerifyChain(**store, expect_head).status() : store.status();
+  };
+  tamper("DELETE FROM audit WHERE seq > 18");  // the newest entries
+  EXPECT_TRUE(verify("").ok());
+  EXPECT_EQ(verify(head).code(), StatusCode::kDataLoss);
+  tamper("DELETE FROM audit WHERE seq = 9");  // a middle entry
+  EXPECT_EQ(verify("").code(), StatusCode::kDataLoss);
+  tamper("UPDATE audit SET seq = seq - 1 WHERE seq > 9");  // renumbered to hide the gap
+  EXPECT_EQ(verify("").code(), StatusCode::kDataLoss);
+  tamper("UPDATE audit SET actor = 'mallory' WHERE seq = 3");  // an altered field
+  Status altered = verify("");
+  EXPECT_EQ(altered.code(), StatusCode::kDataLoss);
+  EXPECT_NE(altered.message().find("entry 3"), std::string::npos) << altered.ToString();
+}
+
 }  // namespace
 }  // namespace liaison::storage::sqlite
