@@ -5,6 +5,7 @@
 // two steps so that a request can be refused — unauthenticated, too large — before its body is
 // read: the transport never buffers a body it was going to refuse.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@ struct RequestHead {
   std::string accept;         // the Accept header(s), joined with ", "
   std::string content_type;
   std::string host;
+  std::string last_event_id;   // the Last-Event-ID header ("" when absent; Server-Sent Events)
   std::string client_address;  // the peer's IP address
   bool tls = false;
   std::optional<uint64_t> content_length;  // absent for chunked bodies or no body
@@ -36,6 +38,16 @@ struct Admission {
   uint64_t body_limit = 0;
   // Who is asking (authenticated == false for public paths).
   policy::Principal principal;
+};
+
+// Optional second interface of a taxii::ResponseStream (a Server-Sent Events body): how long
+// http::Server lets the stream stay silent before it writes the comment line ": keepalive\n\n",
+// so that proxies and clients do not take a quiet stream for a dead one. Streams without it get
+// ServerOptions::stream_heartbeat.
+class StreamHeartbeat {
+ public:
+  virtual ~StreamHeartbeat() = default;
+  virtual std::chrono::milliseconds heartbeat() const = 0;
 };
 
 // Implementations must be thread-safe: both methods are called concurrently from the server's

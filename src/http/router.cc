@@ -75,8 +75,16 @@ Result<SplitTarget> ParseTarget(std::string_view target) {
 }
 
 Router::Router(auth::Authenticator& authenticator, const taxii::Service& service,
+               storage::Store& store, LiaisonApi* api, RouterOptions options)
+    : authenticator_(authenticator),
+      service_(service),
+      store_(store),
+      api_(api),
+      options_(options) {}
+
+Router::Router(auth::Authenticator& authenticator, const taxii::Service& service,
                storage::Store& store, RouterOptions options)
-    : authenticator_(authenticator), service_(service), store_(store), options_(options) {}
+    : Router(authenticator, service, store, nullptr, options) {}
 
 Admission Router::Admit(const RequestHead& head) {
   Admission admission;
@@ -104,7 +112,8 @@ Admission Router::Admit(const RequestHead& head) {
   admission.body_limit = std::min(options_.default_body_limit, options_.max_body_bytes);
   if (head.has_body) {
     const std::string root_name = FirstSegment(path);
-    if (!root_name.empty() && root_name != "taxii2") {
+    const bool api_path = api_ != nullptr && LiaisonApi::OwnsPath(path);
+    if (!root_name.empty() && root_name != "taxii2" && !api_path) {
       Result<storage::ApiRoot> root = store_.GetApiRoot(root_name);
       if (root.ok()) {
         admission.body_limit =
@@ -135,6 +144,15 @@ taxii::Response Router::Handle(const RequestHead& head, const Admission& admissi
     r.content_type = "application/json";
     r.body = "{\"status\":\"ok\"}";
     return r;
+  }
+
+  if (api_ != nullptr && LiaisonApi::OwnsPath(split->path)) {
+    Result<taxii::Response> response = api_->Handle(head.method, split->path, split->query,
+                                                    head.last_event_id, admission.principal);
+    if (!response.ok()) {
+      return ErrorResponse(response.status(), head.method + " " + split->path);
+    }
+    return std::move(response).value();
   }
 
   if (!service_.OwnsPath(split->path)) {

@@ -8,8 +8,9 @@
 //           address is throttled. The body limit is the API root's max_content_length (TAXII 2.1
 //           section 4.2) capped by RouterOptions::max_body_bytes; paths outside any API root get
 //           RouterOptions::default_body_limit.
-//   Handle: /healthz -> {"status":"ok"}; paths taxii::Service::OwnsPath -> Service::Handle, with
-//           the query percent-decoded; anything else 404. Errors become TAXII error bodies through
+//   Handle: /healthz -> {"status":"ok"}; paths under /liaison/v1 -> LiaisonApi::Handle (when the
+//           router has one); paths taxii::Service::OwnsPath -> Service::Handle, with the query
+//           percent-decoded; anything else 404. Errors become TAXII error bodies through
 //           the one mapping table (status_mapping.h).
 //
 // Thread-safe (the Authenticator, Service and Store are).
@@ -23,6 +24,7 @@
 #include "auth/authenticator.h"
 #include "common/status.h"
 #include "http/handler.h"
+#include "http/liaison_api.h"
 #include "storage/store.h"
 #include "taxii/service.h"
 
@@ -35,7 +37,10 @@ struct RouterOptions {
 
 class Router final : public RequestHandler {
  public:
-  // All references must outlive the router.
+  // All references (and `api`) must outlive the router. `api` null: no /liaison/v1 paths (404).
+  Router(auth::Authenticator& authenticator, const taxii::Service& service, storage::Store& store,
+         LiaisonApi* api, RouterOptions options = {});
+  // Without the Liaison API (the TAXII server alone).
   Router(auth::Authenticator& authenticator, const taxii::Service& service, storage::Store& store,
          RouterOptions options = {});
 
@@ -47,6 +52,7 @@ class Router final : public RequestHandler {
   auth::Authenticator& authenticator_;
   const taxii::Service& service_;
   storage::Store& store_;
+  LiaisonApi* const api_;
   const RouterOptions options_;
 };
 

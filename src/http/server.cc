@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -46,6 +47,36 @@ enum class Ending {
   kCloseDrained,  // a request body was left unread: shut down sending, swallow input, close
 };
 
+// A streamed response (Server-Sent Events) in progress. `pending` is set by the stream's wake
+// callback from any thread; the rest is touched only on the connection's strand.
+struct StreamState {
+  std::atomic<bool> pending{false};     // a wake arrived since the last Poll
+  asio::steady_timer* timer = nullptr;  // the wait between polls; null once the stream ended
+  bool reading = false;                 // the watch read on the connection is in progress
+  bool client_gone = false;             // the client closed the connection (or it failed)
+  std::array<char, 512> scratch{};      // whatever the client sends meanwhile is dropped here
+};
+
+// Keeps one read pending on the connection while a stream is written, so that a client that goes
+// away is noticed at once rather than at the next heartbeat. Bytes the client sends are dropped.
+// The completion runs on the stream's executor (the connection's strand).
+template <class Stream>
+void WatchForClose(Stream& stream, std::shared_ptr<StreamState> state) {
+  state->reading = true;
+  StreamState* s = state.get();
+  stream.async_read_some(
+      asio::buffer(s->scratch),
+      [&stream, state = std::move(state)](const boost::system::error_code& ec, size_t) mutable {
+        if (!ec) {
+          WatchForClose(stream, std::move(state));
+          return;
+        }
+        state->reading = false;
+        state->client_gone = true;
+        if (state->timer != nullptr) state->timer->cancel();
+      });
+}
+
 std::string LogPath(std::string_view target) {
   // Control characters cannot reach here (the parser rejects them), so only bound the length.
   constexpr size_t kMax = 256;
@@ -85,6 +116,7 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
     asio::any_io_executor executor;
     beast::tcp_stream* stream = nullptr;
     bool idle = false;
+    std::shared_ptr<StreamState> streaming;  // set while a streamed response is written
   };
 
   asio::awaitable<void> Accept();
@@ -97,6 +129,13 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
                               bhttp::response<bhttp::string_body>& response);
   template <class Stream>
   asio::awaitable<void> Drain(Stream& stream, beast::tcp_stream& lowest);
+  // Writes a streamed response (taxii::Response::stream) until the stream ends, the client goes
+  // away or the server stops; the connection is closed afterwards. Returns the bytes written
+  // after the header, and whether the connection can still be shut down cleanly.
+  template <class Stream>
+  asio::awaitable<std::pair<size_t, bool>> WriteStream(Stream& stream, beast::tcp_stream& lowest,
+                                                       Connection& conn, unsigned version,
+                                                       taxii::Response response);
   bhttp::response<bhttp::string_body> MakeResponse(taxii::Response r, unsigned version,
                                                    bool keep_alive, bool head) const;
   void SessionEnded(const std::shared_ptr<Connection>& conn);
@@ -407,6 +446,9 @@ asio::awaitable<Ending> Server::Listener::Serve(Stream& stream, beast::tcp_strea
     if (auto it = req.find(bhttp::field::host); it != req.end()) {
       head.host = std::string(it->value());
     }
+    if (auto it = req.find("Last-Event-ID"); it != req.end()) {
+      head.last_event_id = std::string(it->value());
+    }
     if (auto length = parser.content_length()) head.content_length = *length;
     head.has_body = parser.chunked() || (head.content_length && *head.content_length > 0);
     const unsigned version = req.version();
@@ -503,10 +545,143 @@ asio::awaitable<Ending> Server::Listener::Serve(Stream& stream, beast::tcp_strea
       LOG_ERROR("request handler threw on {} {}: {}", head.method, LogPath(head.target), e.what());
       response = ErrorResponseWithHttpStatus(500, "internal error");
     }
+    if (response.stream != nullptr && !is_head) {
+      const int status = response.status;
+      auto [bytes, ok] = co_await WriteStream(stream, lowest, conn, version, std::move(response));
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+      LOG_INFO("{} \"{} {}\" {} {}B {}ms user={} (stream)", client, head.method,
+               LogPath(head.target), status, bytes, ms, user);
+      co_return ok ? Ending::kClose : Ending::kGone;
+    }
+    // HEAD of a streamed resource: the header alone.
+    response.stream.reset();
     const bool keep = req.keep_alive() && !stopping_.load();
     if (!co_await finish(std::move(response), keep)) co_return Ending::kGone;
     if (!keep) co_return Ending::kClose;
   }
+}
+
+template <class Stream>
+asio::awaitable<std::pair<size_t, bool>> Server::Listener::WriteStream(Stream& stream,
+                                                                       beast::tcp_stream& lowest,
+                                                                       Connection& conn,
+                                                                       unsigned version,
+                                                                       taxii::Response response) {
+  std::shared_ptr<taxii::ResponseStream> events = std::move(response.stream);
+  std::chrono::milliseconds heartbeat = options_.stream_heartbeat;
+  if (const auto* h = dynamic_cast<const StreamHeartbeat*>(events.get())) {
+    heartbeat = h->heartbeat();
+  }
+  heartbeat = std::max(heartbeat, std::chrono::milliseconds(1));
+
+  auto state = std::make_shared<StreamState>();
+  asio::steady_timer timer(conn.executor);
+  state->timer = &timer;
+  conn.streaming = state;
+  // The wake may come from any thread (a store commit, a notifier): it marks the stream and
+  // cancels the wait on the strand. A wake that comes before the wait starts is seen through
+  // `pending`, which is checked on the strand before every wait, after the post was queued.
+  std::weak_ptr<StreamState> weak = state;
+  asio::any_io_executor executor = conn.executor;
+  events->SetWake([weak, executor] {
+    std::shared_ptr<StreamState> s = weak.lock();
+    if (s == nullptr) return;
+    s->pending.store(true);
+    asio::post(executor, [weak] {
+      std::shared_ptr<StreamState> live = weak.lock();
+      if (live != nullptr && live->timer != nullptr) live->timer->cancel();
+    });
+  });
+
+  // HTML "Server-sent events" (WHATWG, section 9.2): text/event-stream, never cached, never
+  // stored; HTTP/1.1 chunked (RFC 9112 section 7.1). HTTP/1.0 clients get the body delimited by
+  // the close of the connection.
+  const bool chunked = version >= 11;
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), version};
+  res.set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) res.insert(name, value);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(false);
+  if (chunked) res.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> serializer{res};
+  lowest.expires_after(options_.write_timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+  bool ok = !hec;
+  size_t bytes = 0;
+  auto last_write = std::chrono::steady_clock::now();
+
+  auto write = [&](std::string_view data) -> asio::awaitable<bool> {
+    // Only the write timer is set: the watch read stays without a deadline.
+    lowest.expires_after(options_.write_timeout);
+    boost::system::error_code ec;
+    if (chunked) {
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), kTuple);
+    } else {
+      std::tie(ec, std::ignore) = co_await asio::async_write(stream, asio::buffer(data), kTuple);
+    }
+    if (ec) {
+      LOG_DEBUG("stream write failed: {}", ec.message());
+      co_return false;
+    }
+    bytes += data.size();
+    last_write = std::chrono::steady_clock::now();
+    co_return true;
+  };
+
+  if (ok) {
+    lowest.expires_never();
+    WatchForClose(stream, state);
+  }
+  std::string out;
+  while (ok) {
+    if (stopping_.load() || state->client_gone) break;
+    state->pending.store(false);
+    out.clear();
+    bool more = false;
+    try {
+      more = events->Poll(out);
+    } catch (const std::exception& e) {
+      LOG_ERROR("event stream threw: {}", e.what());
+      more = false;
+    }
+    if (!out.empty()) ok = co_await write(out);
+    if (!ok || !more) break;
+    if (!out.empty()) continue;  // there may be more ready: poll again at once
+    if (state->pending.load() || stopping_.load() || state->client_gone) continue;
+    // Nothing to send: wait for a wake, the heartbeat, the client's close or Stop().
+    timer.expires_at(last_write + heartbeat);
+    auto [wec] = co_await timer.async_wait(kTuple);
+    if (!wec && !stopping_.load() && !state->client_gone &&
+        std::chrono::steady_clock::now() >= last_write + heartbeat) {
+      ok = co_await write(": keepalive\n\n");
+    }
+  }
+  events->SetWake(nullptr);  // returns once no call of the old wake is in progress
+
+  if (ok && !state->client_gone && chunked) {
+    lowest.expires_after(options_.write_timeout);
+    auto [lec, ln] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+    ok = !lec;
+  }
+  ok = ok && !state->client_gone;
+  // End the watch read before the stream it reads from goes away.
+  if (state->reading) {
+    boost::system::error_code ec;
+    lowest.socket().cancel(ec);
+    while (state->reading) {
+      timer.expires_after(kDrainTimeout);
+      auto [wec] = co_await timer.async_wait(kTuple);
+      if (!wec && state->reading) lowest.socket().close(ec);  // completes the read for sure
+    }
+  }
+  ok = ok && lowest.socket().is_open();
+  state->timer = nullptr;
+  conn.streaming.reset();
+  co_return std::make_pair(bytes, ok);
 }
 
 void Server::Listener::CancelConnections(bool idle_only) {
@@ -520,7 +695,15 @@ void Server::Listener::CancelConnections(bool idle_only) {
     if (!c) continue;
     asio::post(c->executor, [weak, idle_only] {
       auto conn = weak.lock();
-      if (conn && conn->stream && (conn->idle || !idle_only)) conn->stream->cancel();
+      if (conn == nullptr || conn->stream == nullptr) return;
+      if (conn->streaming != nullptr) {
+        // A stream ends at its next turn once `stopping_` is set: wake it from its wait. Only a
+        // stream stuck writing to a slow client needs its socket cancelled.
+        if (conn->streaming->timer != nullptr) conn->streaming->timer->cancel();
+        if (!idle_only) conn->stream->cancel();
+        return;
+      }
+      if (conn->idle || !idle_only) conn->stream->cancel();
     });
   }
 }

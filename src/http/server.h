@@ -19,6 +19,13 @@
 //    write timeouts (the connection is closed), concurrent connections
 //    (beyond max_connections new connections get 503 and are closed).
 //  - A malformed request gets 400 and the connection is closed.
+//  - Streamed responses (taxii::Response::stream, Server-Sent Events): the header without
+//    Content-Length, HTTP/1.1 chunked, Cache-Control: no-store, Connection: close; then Poll,
+//    write what it gave, and when it gave nothing wait for its wake callback or the heartbeat
+//    (StreamHeartbeat in http/handler.h, else stream_heartbeat) and write ": keepalive\n\n".
+//    The stream ends when Poll returns false, the client closes the connection (a read stays
+//    pending to notice it at once), a write times out, or Stop() is called: Stop() does not wait
+//    for streams, it ends them (with the last chunk) and closes their connections.
 //  - TLS 1.2 or newer only, when tls_cert_file/tls_key_file are set (PEM).
 //  - One access-log line per request at info level: client, method, path, status, bytes, ms, user.
 //    Never credentials.
@@ -53,6 +60,8 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{120'000};   // to receive a request's body
   std::chrono::milliseconds write_timeout{60'000};   // to send a response
   std::chrono::milliseconds shutdown_grace{5'000};   // Stop() waits this long for requests
+  // Silence after which a streamed response without its own StreamHeartbeat gets ": keepalive".
+  std::chrono::milliseconds stream_heartbeat{15'000};
 };
 
 class Server {
