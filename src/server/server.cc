@@ -14,8 +14,14 @@
 #include "auth/authenticator.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/notifier.h"
+#include "crypto/hub_keys.h"
+#include "federation/hub_identity.h"
+#include "federation/sharing.h"
+#include "http/liaison_api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "server/local_sharing.h"
 #include "storage/hub_settings.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "taxii/service.h"
@@ -92,12 +98,47 @@ Result<ListenAddress> ParseListenAddress(std::string_view listen) {
 }
 
 struct Hub::Parts {
+  // Declared in dependency order: destroyed in reverse (delivery and the server go first).
   std::unique_ptr<storage::sqlite::SqliteStore> store;
+  std::unique_ptr<federation::HubIdentity> identity;  // null: no identity, no federation
+  Notifier outbox_changed;
+  Notifier events_changed;
+  std::unique_ptr<federation::Sharing> sharing;     // with an identity
+  std::unique_ptr<LocalOnlySharing> local_sharing;  // without one
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<taxii::Service> service;
+  std::unique_ptr<http::LiaisonApi> api;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<federation::Delivery> delivery;
 };
+
+namespace {
+
+// The hub's identity, or null for a hub created before issue 4 (no identity setting).
+Result<std::unique_ptr<federation::HubIdentity>> LoadIdentity(storage::Store& store,
+                                                              const ServerOptions& options) {
+  ASSIGN_OR_RETURN(std::optional<std::string> identity_id,
+                   store.GetSetting(storage::kIdentityIdSetting));
+  if (!identity_id || identity_id->empty()) {
+    LOG_WARN("{}: {}", options.data_dir, kNoIdentityMessage);
+    return std::unique_ptr<federation::HubIdentity>();
+  }
+  const std::string key_file =
+      options.key_file.empty()
+          ? (std::filesystem::path(options.data_dir) / crypto::kHubKeyFile).string()
+          : options.key_file;
+  Result<federation::HubIdentity> identity = federation::LoadHubIdentity(store, key_file);
+  if (!identity.ok()) {
+    // Objects of this hub are signed (and RED ones sealed) with these keys: never run a hub that
+    // has an identity without them.
+    return identity.status().WithContext("loading the identity of hub " + *identity_id +
+                                         " (key file " + key_file + ")");
+  }
+  return std::make_unique<federation::HubIdentity>(*std::move(identity));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   RETURN_IF_ERROR(CheckLogLevel(options.log_level));
@@ -126,6 +167,7 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   ASSIGN_OR_RETURN(std::optional<std::string> org, parts->store->GetSetting(kOrgNameSetting));
   ASSIGN_OR_RETURN(std::string hub_secret, auth::LoadOrCreateHubSecret(*parts->store));
   ASSIGN_OR_RETURN(std::vector<storage::ApiRoot> roots, parts->store->ListApiRoots());
+  ASSIGN_OR_RETURN(parts->identity, LoadIdentity(*parts->store, options));
 
   Clock& clock = SystemClock::Default();
   auth::AuthenticatorOptions auth_options;
@@ -133,10 +175,26 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   parts->authenticator =
       std::make_unique<auth::Authenticator>(*parts->store, clock, std::move(auth_options));
 
+  taxii::SharingHooks* hooks = nullptr;
+  if (parts->identity) {
+    parts->sharing = std::make_unique<federation::Sharing>(
+        *parts->store, *parts->identity, clock, parts->outbox_changed, parts->events_changed);
+    hooks = parts->sharing.get();
+  } else {
+    parts->local_sharing = std::make_unique<LocalOnlySharing>(*parts->store, parts->events_changed);
+    hooks = parts->local_sharing.get();
+  }
+
   taxii::ServiceOptions service_options;
   service_options.title = org && !org->empty() ? *org : "Liaison";
   service_options.description = "Liaison threat-intelligence hub (STIX 2.1, TAXII 2.1)";
-  parts->service = std::make_unique<taxii::Service>(*parts->store, clock, service_options);
+  parts->service = std::make_unique<taxii::Service>(*parts->store, clock, service_options, hooks);
+
+  http::LiaisonApiOptions api_options;
+  if (parts->identity)
+    api_options.identity_file_json = federation::ExportIdentity(*parts->identity);
+  parts->api = std::make_unique<http::LiaisonApi>(*parts->store, hooks, parts->events_changed,
+                                                  std::move(api_options));
 
   // Bodies: each API root's max_content_length applies (the router looks it up per request);
   // the transport cap is the largest of them, within bounds.
@@ -150,7 +208,7 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   http::RouterOptions router_options;
   router_options.max_body_bytes = cap;
   parts->router = std::make_unique<http::Router>(*parts->authenticator, *parts->service,
-                                                 *parts->store, router_options);
+                                                 *parts->store, parts->api.get(), router_options);
 
   http::ServerOptions http_options;
   http_options.host = listen.host;
@@ -160,9 +218,21 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   http_options.threads = options.threads;
   http_options.max_body_bytes = cap;
   ASSIGN_OR_RETURN(parts->server, http::Server::Start(http_options, *parts->router));
-  LOG_INFO("serving the hub in {} on {}", options.data_dir,
+
+  if (parts->identity) {
+    Result<std::unique_ptr<federation::Delivery>> delivery =
+        federation::Delivery::Start(*parts->store, *parts->identity, *parts->sharing, clock,
+                                    parts->outbox_changed, parts->events_changed, options.delivery);
+    if (!delivery.ok()) {
+      parts->server->Stop();
+      return delivery.status();
+    }
+    parts->delivery = std::move(delivery).value();
+  }
+  LOG_INFO("serving the hub in {} on {}{}", options.data_dir,
            (parts->server->tls() ? "https://" : "http://") + listen.host + ":" +
-               std::to_string(parts->server->port()));
+               std::to_string(parts->server->port()),
+           parts->identity ? " as " + parts->identity->id : " (no federation)");
   return std::unique_ptr<Hub>(new Hub(std::move(parts)));
 }
 
@@ -179,8 +249,12 @@ std::string Hub::url() const {
 
 uint16_t Hub::port() const { return parts_->server->port(); }
 
+bool Hub::federated() const { return parts_->identity != nullptr; }
+
 void Hub::Stop() {
-  if (parts_ && parts_->server) parts_->server->Stop();
+  if (!parts_) return;
+  if (parts_->server) parts_->server->Stop();
+  if (parts_->delivery) parts_->delivery->Stop();
 }
 
 Status RunServer(const ServerOptions& options) {

@@ -1,7 +1,17 @@
 #pragma once
 
 // The composition root: picks the concrete Store (SQLite in DATA_DIR/hub.db), the real clock, the
-// Authenticator, the TAXII service and the HTTP server, and wires them together.
+// Authenticator, the TAXII service and the HTTP server, and wires them together. With an
+// organisation identity (issue 4: `liaison init`, or `liaison identity init` for older hubs) it
+// also loads the hub's keys (DATA_DIR/hub.key), applies federation::Sharing on every TAXII path,
+// serves the /liaison/v1 API (events, receipts, feedback, identity) and runs federation::Delivery
+// (outbox pushers, pull channels).
+//
+// A hub without an identity (created before issue 4) still starts: it logs a warning and runs
+// without federation (server/local_sharing.h: objects labelled, nothing queued, partners refused
+// with a message telling the operator to run `liaison identity init --data DIR`). A hub WITH an
+// identity whose key file cannot be loaded does not start (its objects are signed and sealed with
+// that key: running without it would silently stop federation).
 //
 //   server::ServerOptions options;
 //   options.data_dir = "./var";
@@ -17,6 +27,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "federation/delivery.h"
 
 namespace liaison::server {
 
@@ -27,6 +38,10 @@ struct ServerOptions {
   std::string tls_key;
   int threads = 0;        // 0: max(4, 2 * cores)
   std::string log_level;  // debug|info|warn|error|off; "" keeps info
+  std::string key_file;   // the hub's key file; "" = DATA_DIR/hub.key
+  // Pushers and pullers (federation/delivery.h): batch size, backoff, lease, TLS trust for
+  // partners' URLs.
+  federation::DeliveryOptions delivery;
 };
 
 struct ListenAddress {
@@ -41,10 +56,12 @@ Result<ListenAddress> ParseListenAddress(std::string_view listen);
 // RunServer.
 class Hub {
  public:
-  // Opens the hub in options.data_dir and starts serving. Errors: kNotFound "no hub in DIR: run
-  // `liaison init --data DIR` first" when DIR/hub.db is missing or was never initialised;
-  // kInvalidArgument for bad options (listen address, TLS files, log level); store errors
-  // (kFailedPrecondition, kDataLoss, kUnavailable); kUnavailable when the address cannot be bound.
+  // Opens the hub in options.data_dir and starts serving, then starts delivery. Errors: kNotFound
+  // "no hub in DIR: run `liaison init --data DIR` first" when DIR/hub.db is missing or was never
+  // initialised; kInvalidArgument for bad options (listen address, TLS files, log level, delivery
+  // options); the key file's errors (kNotFound, kPermissionDenied, kDataLoss) when the hub has an
+  // identity; store errors (kFailedPrecondition, kDataLoss, kUnavailable); kUnavailable when the
+  // address cannot be bound.
   static Result<std::unique_ptr<Hub>> Start(const ServerOptions& options);
 
   ~Hub();
@@ -55,7 +72,11 @@ class Hub {
   std::string url() const;
   uint16_t port() const;
 
-  // Graceful stop (see http::Server::Stop). Idempotent.
+  // False when the hub runs without federation (no identity: see above).
+  bool federated() const;
+
+  // Graceful stop: the HTTP server first (see http::Server::Stop), then delivery (in-flight pushes
+  // finish or time out). Idempotent.
   void Stop();
 
  private:
