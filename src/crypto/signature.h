@@ -35,6 +35,12 @@
 // a receiver runs VerifyObject on what OpenSealedObject returns. The wrapper itself may be signed
 // with SignObject like any object (OpenSealedObject ignores its x_liaison_signature).
 //
+// Usage (origin, then receiver):
+//   ASSIGN_OR_RETURN(std::string wire, crypto::SignObject(stored_json, self.id, self.keys));
+//   ASSIGN_OR_RETURN(crypto::VerifiedObject v, crypto::VerifyObject(received));
+//   if (v.signature.hub == partner.id && v.signature.key != partner.sign_key) reject(...);
+//   store(v.json, crypto::SignatureBlockJson(v.signature));   // bytes and block kept apart
+//
 // Thread-safe: pure functions.
 
 #include <map>
