@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   clang clang-format libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsimdjson-dev libsqlite3-dev libpq-dev libsodium-dev libssl-dev
+  libsimdjson-dev libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev
   libcli11-dev libspdlog-dev libhyperscan-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl ca-certificates openssl

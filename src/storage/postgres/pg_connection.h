@@ -1,0 +1,132 @@
+#pragma once
+
+// Internal to storage/postgres: one libpq connection, statement parameters and results, and the
+// mapping of PostgreSQL errors to Status. Not for use outside storage/postgres (libpq stays here).
+//
+// Error mapping (Status codes of the Store contract):
+//  - connection lost or refused, server shutting down or starting (SQLSTATE classes 08, 57P0x),
+//    serialization failure (40001), deadlock (40P01), too many connections / out of resources
+//    (53xxx) -> kUnavailable: transient, the caller may retry.
+//  - unique violation (23505) -> kAlreadyExists; other integrity violations (23xxx) and data
+//    exceptions (22xxx: e.g. a value not valid in the database encoding) -> kInvalidArgument.
+//  - data corrupted / index corrupted (XX001, XX002) -> kDataLoss; everything else -> kInternal.
+//
+// Thread safety: a PgConnection is used by one thread at a time (the pool hands it out).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+
+namespace liaison::storage::postgres {
+
+// Parameters of one statement, numbered $1, $2, ... in the order they are added. Each Add returns
+// the placeholder, so SQL can be built as `"... WHERE id = " + p.Add(id)`.
+class Params {
+ public:
+  std::string Add(std::string_view text);
+  std::string Add(const std::string& text) { return Add(std::string_view(text)); }
+  std::string Add(const char* text) { return Add(std::string_view(text)); }
+  std::string Add(int64_t value);
+  std::string Add(int32_t value) { return Add(int64_t{value}); }
+  std::string Add(bool value);
+  std::string AddNull();
+  // A bytea value sent in binary form (any bytes, NUL included).
+  std::string AddBytes(std::string_view bytes);
+  // Array literals: `$n::text[]` / `$n::bigint[]`.
+  std::string AddTextArray(const std::vector<std::string>& values);
+  std::string AddBigintArray(const std::vector<int64_t>& values);
+
+  size_t size() const { return values_.size(); }
+
+ private:
+  friend class PgConnection;
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+  std::vector<int> binary_;
+};
+
+// The rows of one statement. Text format; accessors parse.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(PGresult* result) : result_(result) {}
+  PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  PgResult& operator=(PgResult&& other) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  ~PgResult();
+
+  int rows() const;
+  // Rows changed by INSERT/UPDATE/DELETE.
+  int64_t affected() const;
+  bool IsNull(int row, int col) const;
+  std::string Text(int row, int col) const;
+  int64_t Int(int row, int col) const;        // 0 for NULL or unparsable text
+  bool Bool(int row, int col) const;          // 't'
+  std::string Bytes(int row, int col) const;  // bytea (hex output) decoded
+
+ private:
+  PGresult* result_ = nullptr;
+};
+
+// Connection settings resolved from a postgresql:// URL plus defaults.
+struct ConnectSpec {
+  std::vector<std::string> keywords;
+  std::vector<std::string> values;
+  std::string display;  // "HOST:PORT" for messages (never the password)
+  std::string schema;   // search_path to set on every connection
+};
+
+// Parses `url` (postgresql://USER[:PASS]@HOST:PORT/DB[?params], or a key=value conninfo string)
+// with libpq and adds defaults for what it does not set: connect_timeout, keepalives,
+// application_name. kInvalidArgument when libpq cannot parse it.
+Result<ConnectSpec> ResolveConnectSpec(const std::string& url, int connect_timeout_s,
+                                       const std::string& application_name,
+                                       const std::string& schema);
+
+class PgConnection {
+ public:
+  // Connects (blocking, bounded by connect_timeout) and sets the session up (UTF8, search_path).
+  // kUnavailable "cannot reach PostgreSQL at HOST:PORT: ..." when it cannot.
+  static Result<std::unique_ptr<PgConnection>> Connect(const ConnectSpec& spec);
+
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one statement with parameters. Errors mapped as described at the top of this file.
+  Result<PgResult> Exec(const std::string& sql, const Params& params);
+  Result<PgResult> Exec(const std::string& sql) { return Exec(sql, Params()); }
+  // Runs a script of several statements without parameters (migrations, BEGIN, COMMIT).
+  Status ExecScript(const std::string& sql);
+
+  // False once the connection is known to be dead (the pool then drops it).
+  bool healthy() const;
+  // SQLSTATE of the last failed statement ("" for none or for a lost connection).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // True when the last failure was the connection itself (lost, reset).
+  bool last_error_was_connection() const { return last_connection_error_; }
+  const std::string& display() const { return display_; }
+  PGconn* raw() { return conn_; }
+
+ private:
+  PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  Status ErrorFrom(PGresult* result, std::string_view what);
+
+  PGconn* conn_;
+  std::string display_;
+  std::string last_sqlstate_;
+  bool last_connection_error_ = false;
+};
+
+// Quotes an SQL identifier ("my schema" -> "\"my schema\"").
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace liaison::storage::postgres
