@@ -98,7 +98,9 @@ CREATE TABLE statuses (
 )sql";
 
 // Schema 2 (issue 4: partnership channels). Upgrades a schema-1 file in place.
-//  - Object labels are columns of the object row (read with every object, metadata-only too):
+//  - Object labels are columns of the object row (read with every object, metadata-only too),
+//    placed before json so that metadata reads of large (overflowing) objects do not walk the
+//    json's overflow pages; the objects table is therefore rebuilt (copied once) by this migration:
 //    tlp (policy::Tlp as an integer), origin, received_from, sealed, signature, and recipients in
 //    the compact text form of storage::EncodeRecipients (ids joined by ',', '\' and ',' escaped
 //    with '\'), NULL for no recipients. Objects stored before schema 2 get the default label:
@@ -114,12 +116,34 @@ CREATE TABLE statuses (
 //  - feedback: records about objects that originated here, listed by about_id.
 //  - channels cascade with their partner and their collection.
 static constexpr std::string_view kSchema2 = R"sql(
-ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT 2;
-ALTER TABLE objects ADD COLUMN origin TEXT NOT NULL DEFAULT '';
-ALTER TABLE objects ADD COLUMN received_from TEXT NOT NULL DEFAULT '';
-ALTER TABLE objects ADD COLUMN recipients TEXT;
-ALTER TABLE objects ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE objects ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+CREATE TABLE objects_v2 (
+  coll          INTEGER NOT NULL REFERENCES collections(seq) ON DELETE CASCADE,
+  date_added    INTEGER NOT NULL,
+  id            TEXT NOT NULL,
+  type          TEXT NOT NULL,
+  spec_version  TEXT NOT NULL,
+  version       INTEGER NOT NULL,
+  has_version   INTEGER NOT NULL,
+  is_last       INTEGER NOT NULL,
+  is_first      INTEGER NOT NULL,
+  tlp           INTEGER NOT NULL,
+  origin        TEXT NOT NULL,
+  received_from TEXT NOT NULL,
+  recipients    TEXT,
+  sealed        INTEGER NOT NULL,
+  signature     TEXT NOT NULL,
+  json          TEXT NOT NULL,
+  PRIMARY KEY (coll, date_added)
+) WITHOUT ROWID;
+INSERT INTO objects_v2(coll, date_added, id, type, spec_version, version, has_version, is_last,
+                       is_first, tlp, origin, received_from, recipients, sealed, signature, json)
+  SELECT coll, date_added, id, type, spec_version, version, has_version, is_last, is_first,
+         2, '', '', NULL, 0, '', json
+  FROM objects;
+DROP TABLE objects;
+ALTER TABLE objects_v2 RENAME TO objects;
+CREATE UNIQUE INDEX objects_by_id ON objects(coll, id, version);
+CREATE INDEX objects_by_type ON objects(coll, type, date_added);
 
 ALTER TABLE users ADD COLUMN partner TEXT NOT NULL DEFAULT '';
 
