@@ -27,6 +27,31 @@
 // collection, in wire form (signed, RED as wrapper); anonymous readers of public collections only
 // CLEAR.
 //
+// Details:
+//  - Partners, channels and policy.default_tlp are read from the store for every request (the CLI
+//    changes them while the hub runs). A default_tlp that is not a level refuses unmarked objects
+//    with a message naming the setting.
+//  - Local publishers may not send x_liaison_signature or x-liaison-sealed objects (the hub makes
+//    them). TLP:RED needs a created/modified timestamp (sealed per version; an SCO is refused).
+//  - Inbound: the origin is the signer (x_liaison_signature.hub). When it is a partner, the block's
+//    key must equal Partner::sign_key; an origin this hub does not know (a partner's partner) is
+//    checked against its own block only. An object signed by this hub is refused (loop). RED
+//    must arrive sealed and sealed to this hub; a wrapper's markings and recipients must equal the
+//    signed object's (they are outside the signature). Versions already held are acknowledged
+//    (success, the store makes them no-ops) without audit entries. Refused objects: a status
+//    failure and an audit "reject" {collection, version, reason}; accepted: "receive"; local:
+//    "publish"; feedback records: "feedback" (subject: the object it is about).
+//  - Feedback records are made for feedback (local or received) about objects this hub originated
+//    (label.origin this hub or ""); from = the feedback's origin. The note of sealed feedback is
+//    left out of the record (it would be plaintext at rest).
+//  - A partner reader's channel_max is the highest max_tlp of its push channels on the collection
+//    (a partner pulls what this hub would push; `channel add --allow-pull` grants the read); no
+//    such channel: CLEAR only. Disabled or unknown partners, or a store error: nothing visible.
+//  - Store failures (kUnavailable, kInternal, kDataLoss, ...) fail the whole PrepareAdd; policy
+//    refusals fail single objects.
+//  - Committed() wakes the pushers after every commit that added a version (a superset of those
+//    that queued rows; a pusher with nothing due goes back to sleep after one read).
+//
 // Thread-safe.
 
 #include <memory>

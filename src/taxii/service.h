@@ -23,6 +23,17 @@
 // Responses to GET objects/manifest/object/versions splice the stored object bytes; they carry
 // X-TAXII-Date-Added-First/-Last when they hold at least one result (there is no date to report
 // for an empty page). Paging cursors are described in taxii/cursor.h.
+//
+// With SharingHooks, every path asks them (sharing_hooks.h): POST runs PrepareAdd before the
+// store (its refusals join the status failures, its audit records commit with the objects) and
+// Committed after; GETs show only what the ReadFilter calls Visible, served as Present() gives it
+// (manifest and versions serve no bytes); DELETE deletes only visible versions (none: 404); an
+// object with no visible version is 404 on the object and versions endpoints. Paging over hidden
+// rows stays exact: the service asks the store again until the page is full or the store has no
+// more, scanning at most 20 x limit rows per request; beyond that the page is short (possibly
+// empty) with more=true and a `next` that resumes after the last row scanned. The Date-Added
+// headers describe the returned objects only, so clients must follow `next` while more is true
+// (an added_after taken from the headers of a short page would rescan the hidden rows).
 
 #include <cstdint>
 #include <functional>
