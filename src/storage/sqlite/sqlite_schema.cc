@@ -109,8 +109,10 @@ CREATE TABLE statuses (
 //    (0 queued, 1 delivered, 2 failed). outbox_by_partner serves ClaimOutbox (the partner's
 //    queued rows in seq order); outbox_by_object serves ListOutbox for one object (receipts).
 //    seq is AUTOINCREMENT so that a seq is never reused, even after DeletePartner.
-//  - events: the live stream; seq (the rowid, AUTOINCREMENT: never reused) is the paging key. The
-//    label is copied so that the stream can be filtered without touching the objects.
+//  - events: the live stream; seq (the rowid) is the paging key. Events are never deleted, so
+//    the rowid (max + 1) is never reused; without AUTOINCREMENT an insert costs one b-tree write
+//    (a future pruning must keep the newest event). The label is copied so that the stream can be
+//    filtered without touching the objects.
 //  - audit: the hash chain; seq is MAX(seq)+1 read inside the write transaction (BEGIN IMMEDIATE
 //    holds the database's write lock), so appends from several processes form one chain.
 //  - feedback: records about objects that originated here, listed by about_id.
@@ -195,7 +197,7 @@ CREATE INDEX outbox_by_partner ON outbox(partner, state, seq);
 CREATE INDEX outbox_by_object ON outbox(object_id, seq);
 
 CREATE TABLE events (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq           INTEGER PRIMARY KEY,
   time          INTEGER NOT NULL,
   kind          TEXT NOT NULL,
   collection_id TEXT NOT NULL,

@@ -278,11 +278,13 @@ constexpr char kApiKeyColumns[] = "key_id, user, secret_hash, description, creat
 // Sharing (issue 4): helpers that run inside a transaction the caller holds.
 
 Status InsertEvent(Connection& c, const HubEvent& e) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   c.Prepare(std::string("INSERT INTO events(time, kind, collection_id, object_id, "
-                                         "version, ") +
-                             kLabelColumns +
-                             ", data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  // Built once: this runs for every new object version.
+  static const std::string kSql =
+      std::string(
+          "INSERT INTO events(time, kind, collection_id, object_id, "
+          "version, ") +
+      kLabelColumns + ", data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+  ASSIGN_OR_RETURN(Statement stmt, c.Prepare(kSql));
   stmt.Bind(1, e.time).Bind(2, e.kind).Bind(3, e.collection_id).Bind(4, e.object_id);
   stmt.Bind(5, e.version);
   BindLabel(stmt, 6, e.label);
