@@ -13,10 +13,15 @@
 // small pool of reader connections, so reads run concurrently with writes and with each other.
 // Several processes may open the same file: writes take the database lock with BEGIN IMMEDIATE
 // and wait up to busy_timeout for it (then kUnavailable); date_added stays strictly increasing
-// across processes because its high-water mark is read inside the write transaction.
+// across processes because its high-water mark is read inside the write transaction. Likewise the
+// audit chain's seq/prev_hash are read inside the appending transaction (one contiguous chain
+// whatever the number of writers), and ClaimOutbox reads and leases rows in one write transaction
+// (no row is handed out twice while its lease holds).
 //
-// Schema: versioned migrations applied in order at Open, in one BEGIN IMMEDIATE transaction,
-// tracked with PRAGMA user_version (so two processes opening a new file at once are safe). A file
+// Schema: versioned migrations applied in order at Open (sqlite_schema.cc documents the tables;
+// schema 2 added labels, partners, channels, outbox, events, audit and feedback and upgrades a
+// schema-1 file in place), in one BEGIN IMMEDIATE transaction, tracked with PRAGMA user_version
+// (so two processes opening a new file at once are safe). A file
 // whose schema is newer than this binary knows is refused with kFailedPrecondition.
 //
 // Errors: SQLite result codes map to Status as documented in sqlite_connection.h (busy ->
