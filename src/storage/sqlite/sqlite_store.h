@@ -21,8 +21,8 @@
 // Schema: versioned migrations applied in order at Open (sqlite_schema.cc documents the tables;
 // schema 2 added labels, partners, channels, outbox, events, audit and feedback and upgrades a
 // schema-1 file in place), in one BEGIN IMMEDIATE transaction, tracked with PRAGMA user_version
-// (so two processes opening a new file at once are safe). A file
-// whose schema is newer than this binary knows is refused with kFailedPrecondition.
+// (so two processes opening a new file at once are safe). A file whose schema is newer than this
+// binary knows is refused with kFailedPrecondition.
 //
 // Errors: SQLite result codes map to Status as documented in sqlite_connection.h (busy ->
 // kUnavailable, corrupt/not a database -> kDataLoss, ...), plus the Store contract's codes.
