@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -218,6 +219,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const ConnectSpec& s
     PQfinish(conn);
     return UnavailableError("cannot reach PostgreSQL at " + spec.display + ": " + message);
   }
+  // Server notices (e.g. "drop cascades to ...") are not errors: keep them off stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgConnection> c(new PgConnection(conn, spec.display));
   std::string setup =
       "SET client_encoding = 'UTF8'; SET bytea_output = 'hex'; SET standard_conforming_strings = "
@@ -288,6 +292,74 @@ Status PgConnection::ExecScript(const std::string& sql) {
   }
   PQclear(result);
   return Status::Ok();
+}
+
+Status PgConnection::CopyIn(const std::string& copy_sql, const std::string& data) {
+  last_sqlstate_.clear();
+  last_connection_error_ = false;
+  PGresult* start = PQexec(conn_, copy_sql.c_str());
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+    return ErrorFrom(start, "starting a COPY");
+  }
+  PQclear(start);
+  // Blocking connection: PQputCopyData returns 1 once queued, -1 on failure.
+  constexpr size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (size_t off = 0; off < data.size() && sent; off += kChunk) {
+    size_t n = std::min(kChunk, data.size() - off);
+    sent = PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) == 1;
+  }
+  if (PQputCopyEnd(conn_, sent ? nullptr : "client failed to send data") != 1) sent = false;
+  // Drain every result (the COPY's own, then the end of the command).
+  Status status;
+  while (PGresult* result = PQgetResult(conn_)) {
+    ExecStatusType st = PQresultStatus(result);
+    if (st != PGRES_COMMAND_OK && status.ok()) {
+      status = ErrorFrom(result, "copying rows");
+    } else {
+      PQclear(result);
+    }
+  }
+  if (status.ok() && !sent) status = ErrorFrom(nullptr, "copying rows");
+  return status;
+}
+
+CopyRows& CopyRows::Raw(std::string_view text) {
+  if (!first_) data_ += '\t';
+  first_ = false;
+  data_.append(text);
+  return *this;
+}
+
+CopyRows& CopyRows::Field(std::string_view text) {
+  if (!first_) data_ += '\t';
+  first_ = false;
+  for (char ch : text) {
+    switch (ch) {
+      case '\\':
+        data_ += "\\\\";
+        break;
+      case '\t':
+        data_ += "\\t";
+        break;
+      case '\n':
+        data_ += "\\n";
+        break;
+      case '\r':
+        data_ += "\\r";
+        break;
+      default:
+        data_ += ch;
+    }
+  }
+  return *this;
+}
+
+CopyRows& CopyRows::Field(int64_t value) { return Raw(std::to_string(value)); }
+
+void CopyRows::EndRow() {
+  data_ += '\n';
+  first_ = true;
 }
 
 std::string QuoteIdentifier(std::string_view name) {

@@ -106,6 +106,9 @@ class PgConnection {
   Result<PgResult> Exec(const std::string& sql) { return Exec(sql, Params()); }
   // Runs a script of several statements without parameters (migrations, BEGIN, COMMIT).
   Status ExecScript(const std::string& sql);
+  // Runs `copy_sql` ("COPY t(a, b) FROM STDIN") and sends `data`, rows in COPY's text format
+  // (see CopyRow). The fastest way to insert many rows (one statement, no per-row parameters).
+  Status CopyIn(const std::string& copy_sql, const std::string& data);
 
   // False once the connection is known to be dead (the pool then drops it).
   bool healthy() const;
@@ -124,6 +127,26 @@ class PgConnection {
   std::string display_;
   std::string last_sqlstate_;
   bool last_connection_error_ = false;
+};
+
+// Builds rows in COPY's text format: fields separated by tabs, rows ended by newlines, NULL as
+// \N, backslash/tab/newline/CR escaped.
+class CopyRows {
+ public:
+  CopyRows& Field(std::string_view text);
+  CopyRows& Field(const std::string& text) { return Field(std::string_view(text)); }
+  CopyRows& Field(const char* text) { return Field(std::string_view(text)); }
+  CopyRows& Field(int64_t value);
+  CopyRows& Field(bool value) { return Raw(value ? "t" : "f"); }
+  CopyRows& Null() { return Raw("\\N"); }
+  void EndRow();
+  const std::string& data() const { return data_; }
+  bool empty() const { return data_.empty(); }
+
+ private:
+  CopyRows& Raw(std::string_view text);
+  std::string data_;
+  bool first_ = true;
 };
 
 // Quotes an SQL identifier ("my schema" -> "\"my schema\"").

@@ -109,13 +109,15 @@ std::vector<std::string> Dedup(const std::vector<std::string>& values) {
 
 constexpr char kLabelColumns[] = "tlp, origin, received_from, recipients, sealed, signature";
 
-// Adds the six label values (kLabelColumns order) and returns their placeholders, comma-joined.
-std::string AddLabel(Params& p, const ObjectLabel& label) {
-  std::string out = p.Add(int64_t{label.tlp}) + ", " + p.Add(label.origin) + ", " +
-                    p.Add(label.received_from) + ", ";
-  out += label.recipients.empty() ? p.AddNull() : p.Add(EncodeRecipients(label.recipients));
-  out += ", " + p.Add(label.sealed) + ", " + p.Add(label.signature);
-  return out;
+// Appends the six label fields (kLabelColumns order) to a COPY row.
+void CopyLabel(CopyRows& rows, const ObjectLabel& label) {
+  rows.Field(int64_t{label.tlp}).Field(label.origin).Field(label.received_from);
+  if (label.recipients.empty()) {
+    rows.Null();
+  } else {
+    rows.Field(EncodeRecipients(label.recipients));
+  }
+  rows.Field(label.sealed).Field(label.signature);
 }
 
 Result<ObjectLabel> ReadLabel(const PgResult& r, int row, int first) {
@@ -321,22 +323,18 @@ Status AppendEvents(PgConnection& c, std::vector<HubEvent>& events, const std::s
   }
   int64_t seq = last - static_cast<int64_t>(events.size());
   for (HubEvent& e : events) e.seq = ++seq;
-  for (size_t start = 0; start < events.size(); start += kInsertChunk) {
-    size_t end = std::min(events.size(), start + kInsertChunk);
-    Params p;
-    std::string sql = std::string(
-                          "INSERT INTO events(seq, time, kind, collection_id, object_id, "
-                          "version, ") +
-                      kLabelColumns + ", data) VALUES ";
-    for (size_t i = start; i < end; ++i) {
-      const HubEvent& e = events[i];
-      if (i > start) sql += ", ";
-      sql += "(" + p.Add(e.seq) + ", " + p.Add(e.time) + ", " + p.Add(e.kind) + ", " +
-             p.Add(e.collection_id) + ", " + p.Add(e.object_id) + ", " + p.Add(e.version) + ", " +
-             AddLabel(p, e.label) + ", " + p.Add(e.data) + ")";
-    }
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+  CopyRows rows;
+  for (const HubEvent& e : events) {
+    rows.Field(e.seq).Field(e.time).Field(e.kind).Field(e.collection_id).Field(e.object_id);
+    rows.Field(e.version);
+    CopyLabel(rows, e.label);
+    rows.Field(e.data);
+    rows.EndRow();
   }
+  RETURN_IF_ERROR(c.CopyIn(std::string("COPY events(seq, time, kind, collection_id, object_id, "
+                                       "version, ") +
+                               kLabelColumns + ", data) FROM STDIN",
+                           rows.data()));
   Params p;
   std::string sql = "SELECT pg_notify(" + p.Add(channel) + ", " + p.Add(std::to_string(last)) + ")";
   ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
@@ -1163,28 +1161,21 @@ Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& requ
                           " AND id = ANY(" + p.AddTextArray(clear_first) + ") AND is_first";
         ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
       }
-      for (size_t start = 0; start < pending.size(); start += kInsertChunk) {
-        size_t end = std::min(pending.size(), start + kInsertChunk);
-        Params p;
-        std::string sql = std::string(
-                              "INSERT INTO objects(coll, date_added, id, type, "
-                              "spec_version, version, has_version, is_last, is_first, "
-                              "json, ") +
-                          kLabelColumns + ") VALUES ";
-        std::string coll_param = p.Add(coll.seq);
-        for (size_t i = start; i < end; ++i) {
-          const PendingRow& row = pending[i];
-          const NewObject& o = *row.object;
-          const IdState& st = states[o.id];
-          if (i > start) sql += ", ";
-          sql += "(" + coll_param + ", " + p.Add(row.date_added) + ", " + p.Add(o.id) + ", " +
-                 p.Add(o.type) + ", " + p.Add(o.spec_version) + ", " + p.Add(row.version) + ", " +
-                 p.Add(o.version.has_value()) + ", " + p.Add(row.version == st.max_version) + ", " +
-                 p.Add(row.version == st.min_version) + ", " + p.Add(o.json) + ", " +
-                 AddLabel(p, o.label) + ")";
-        }
-        ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+      CopyRows rows;
+      for (const PendingRow& row : pending) {
+        const NewObject& o = *row.object;
+        const IdState& st = states[o.id];
+        rows.Field(coll.seq).Field(row.date_added).Field(o.id).Field(o.type);
+        rows.Field(o.spec_version).Field(row.version).Field(o.version.has_value());
+        rows.Field(row.version == st.max_version).Field(row.version == st.min_version);
+        rows.Field(o.json);
+        CopyLabel(rows, o.label);
+        rows.EndRow();
       }
+      RETURN_IF_ERROR(c.CopyIn(std::string("COPY objects(coll, date_added, id, type, spec_version, "
+                                           "version, has_version, is_last, is_first, json, ") +
+                                   kLabelColumns + ") FROM STDIN",
+                               rows.data()));
       for (const PendingRow& row : pending) {
         IdState& st = states[row.object->id];
         st.stored_any = true;
@@ -1275,34 +1266,24 @@ Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& requ
     }
     RETURN_IF_ERROR(flush());
 
-    // Outbox rows, in object order then partner order (seq order = push order).
+    // Outbox rows, in object order then partner order: COPY inserts in order, so the seq
+    // defaults follow it (seq order = push order).
     {
-      std::vector<std::pair<const PendingRow*, const std::string*>> outbox;
+      CopyRows rows;
       for (const PendingRow& row : added_rows) {
         for (const std::string& partner : row.object->outbox_partners) {
-          outbox.emplace_back(&row, &partner);
+          rows.Field(partner).Field(request.collection_id).Field(row.object->id);
+          rows.Field(row.version).Field(row.date_added).Field(int64_t{0}).Field(int64_t{0});
+          rows.Field(now_micros).Field(int64_t{0}).Field("").Field(now_micros).Field(int64_t{0});
+          rows.EndRow();
         }
       }
-      for (size_t start = 0; start < outbox.size(); start += kInsertChunk) {
-        size_t end = std::min(outbox.size(), start + kInsertChunk);
-        Params p;
-        std::string coll_param = p.Add(request.collection_id);
-        std::string now_param = p.Add(now_micros);
-        std::string sql =
-            "INSERT INTO outbox(partner, collection_id, object_id, version, date_added, state, "
-            "attempts, next_attempt, delivered_at, error, created, lease_until) "
-            "SELECT partner, " +
-            coll_param + ", object_id, version, date_added, 0, 0, " + now_param + ", 0, '', " +
-            now_param + ", 0 FROM (VALUES ";
-        for (size_t i = start; i < end; ++i) {
-          if (i > start) sql += ", ";
-          sql += "(" + std::to_string(i - start) + ", " + p.Add(*outbox[i].second) + ", " +
-                 p.Add(outbox[i].first->object->id) + ", " + p.Add(outbox[i].first->version) +
-                 "::bigint, " + p.Add(outbox[i].first->date_added) + "::bigint)";
-        }
-        // ORDER BY the position: sequence values follow the request's order.
-        sql += ") AS v(pos, partner, object_id, version, date_added) ORDER BY pos";
-        ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+      if (!rows.empty()) {
+        RETURN_IF_ERROR(
+            c.CopyIn("COPY outbox(partner, collection_id, object_id, version, "
+                     "date_added, state, attempts, next_attempt, delivered_at, error, "
+                     "created, lease_until) FROM STDIN",
+                     rows.data()));
       }
     }
     for (size_t start = 0; start < feedback.size(); start += kInsertChunk) {
