@@ -256,6 +256,7 @@ Status PgConnection::ErrorFrom(PGresult* result, std::string_view what) {
     if (code.substr(0, 2) == "08" || code.substr(0, 3) == "57P") last_connection_error_ = true;
     return UnavailableError("PostgreSQL at " + display_ + ": " + text);
   }
+  if (code == "57014") return DeadlineExceededError(text);  // statement_timeout, cancel
   if (code == "23505") return AlreadyExistsError(text);
   if (code.substr(0, 2) == "23" || code.substr(0, 2) == "22") return InvalidArgumentError(text);
   if (code == "XX001" || code == "XX002") return DataLossError(text);

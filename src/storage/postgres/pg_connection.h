@@ -9,6 +9,7 @@
 //    (53xxx) -> kUnavailable: transient, the caller may retry.
 //  - unique violation (23505) -> kAlreadyExists; other integrity violations (23xxx) and data
 //    exceptions (22xxx: e.g. a value not valid in the database encoding) -> kInvalidArgument.
+//  - statement cancelled or over statement_timeout (57014) -> kDeadlineExceeded.
 //  - data corrupted / index corrupted (XX001, XX002) -> kDataLoss; everything else -> kInternal.
 //
 // Thread safety: a PgConnection is used by one thread at a time (the pool hands it out).

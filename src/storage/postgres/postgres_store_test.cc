@@ -427,6 +427,9 @@ TEST_F(PostgresStoreTest, DatabaseRestartGivesErrorsOrRetriesButNeverLosesAcknow
   const char* dir = std::getenv("LIAISON_TEST_PG_DIR");
   if (dir == nullptr) GTEST_SKIP() << "LIAISON_TEST_PG_DIR is not set: restart test skipped";
   CreateCollection("c1");
+  std::atomic<int64_t> woken{0};
+  auto listener = b().Listen([&] { ++woken; });
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
   std::atomic<bool> running{true};
   std::mutex mu;
   std::set<std::string> acknowledged;
@@ -474,6 +477,16 @@ TEST_F(PostgresStoreTest, DatabaseRestartGivesErrorsOrRetriesButNeverLosesAcknow
   for (const StoredObject& o : page->objects) stored.insert(o.id);
   for (const std::string& id : acknowledged) EXPECT_EQ(stored.count(id), 1u) << id;
   EXPECT_GT(acknowledged.size(), 0u);
+  // The listener reconnected by itself and hears writes made after the restart.
+  const int64_t before = woken.load();
+  AddObjectsRequest req;
+  req.collection_id = "c1";
+  req.objects.push_back(Indicator("indicator--after-restart", kT0));
+  ASSERT_OK(a().AddObjects(req, kT0).status());
+  for (int i = 0; i < 300 && woken.load() == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a bound against a hang
+  }
+  EXPECT_GT(woken.load(), before);
 }
 
 }  // namespace
