@@ -1651,11 +1651,15 @@ Result<std::vector<OutboxRow>> SqliteStore::ListOutbox(const OutboxQuery& query)
       "listing the outbox", [&](Connection& c) -> Result<std::vector<OutboxRow>> {
         SqlBuilder b;
         std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox";
-        // Pin the index of the most selective filter: the planner has no statistics.
+        // Pin the access path (the planner has no statistics): an object's rows, a partner's
+        // rows in one state, or else seq order from after_seq (a page costs the rows it skips,
+        // never a sort of every row of a partner).
         if (!query.object_id.empty()) {
           sql += " INDEXED BY outbox_by_object";
         } else if (!query.partner.empty() && query.state) {
           sql += " INDEXED BY outbox_by_partner";
+        } else {
+          sql += " NOT INDEXED";
         }
         sql += " WHERE seq > " + b.Param(query.after_seq);
         if (!query.partner.empty()) sql += " AND partner = " + b.Param(query.partner);
