@@ -451,12 +451,26 @@ class Federation:
         self.hubs = [FedHub(name, org) for name, org in names_and_orgs]
 
     def start_all(self):
-        for h in self.hubs:
-            h.setup()
-        for h in self.hubs:
-            h.start()
-        for h in self.hubs:
-            h.export_identity()
+        """init, users, serve and identity export for every hub, the hubs in parallel (password
+        hashing at init makes this the slow part of a test's set-up)."""
+        errors = []
+
+        def bring_up(h):
+            try:
+                h.setup()
+                h.start()
+                h.export_identity()
+            except Exception as e:  # reported below, on the test's thread
+                errors.append((h.name, e))
+
+        threads = [threading.Thread(target=bring_up, args=(h,)) for h in self.hubs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            name, error = errors[0]
+            raise HubError("hub %s did not come up: %s" % (name, error)) from error
         return self.hubs
 
     def close(self):

@@ -96,6 +96,10 @@ class RestartTest(FederationTestCase):
         self.assertTrue(state["killed"] and state["restarted"])
         self.assertEqual(len(acked), TOTAL)
         self.assertExactlyOnceAtB(acked)
+        # The outage was real: A's pusher failed at least once while B was down, then delivered.
+        rows = [r for r in a.receipts(partner=b.identity_id) if r["object"] in set(acked)]
+        self.assertTrue(any(r.get("attempts", 0) >= 1 for r in rows),
+                        "no delivery was ever retried: was B really down while A pushed?")
         # The CLI agrees: nothing queued or failed for B.
         for state_name in ("queued", "failed"):
             out = a.cli_data("receipts", "--partner", b.identity_id, "--state", state_name).stdout
