@@ -7,6 +7,7 @@
 //   publish_command.cc   publish
 //   pattern_commands.cc  pattern check
 //   match_command.cc     match
+//   partner_commands.cc  identity, partner, channel, receipts, feedback, audit, config
 // A command's callback stores its exit status in ctx.exit_code and prints one line on stderr per
 // error ("liaison: <message>").
 
@@ -24,5 +25,6 @@ void RegisterValidateCommand(CLI::App& app, CommandContext& ctx);
 void RegisterPublishCommand(CLI::App& app, CommandContext& ctx);
 void RegisterPatternCommands(CLI::App& app, CommandContext& ctx);
 void RegisterMatchCommand(CLI::App& app, CommandContext& ctx);
+void RegisterPartnerCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace liaison::cli

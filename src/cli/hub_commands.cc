@@ -5,6 +5,7 @@
 // shared through SQLite's locking, and the server re-reads users and grants on every request.
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,6 +15,8 @@
 #include "cli/commands.h"
 #include "cli/data_dir_util.h"
 #include "cli/hub_admin.h"
+#include "cli/partner_admin.h"
+#include "cli/table_util.h"
 #include "common/clock.h"
 #include "stix/timestamp.h"
 #include "storage/store.h"
@@ -25,28 +28,6 @@ namespace {
 int Fail(const Status& status) {
   std::cerr << "liaison: " << status.message() << "\n";
   return 1;
-}
-
-std::string FormatTime(int64_t micros) {
-  return micros > 0 ? stix::FormatTimestamp(stix::Timestamp{micros}, 0) : "-";
-}
-
-// Prints rows as left-aligned columns separated by two spaces; the last column is not padded.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
-  }
 }
 
 // Adds the --data option every command needs.
@@ -81,13 +62,26 @@ struct InitArgs {
   std::string data;
   std::string org = "My Organisation";
   std::string admin_user = "admin";
+  std::string url;
 };
 
 int RunInit(const InitArgs& args) {
+  std::string url;
+  if (!args.url.empty()) {
+    Result<std::string> normalized = NormalizeApiRootUrl(args.url);
+    if (!normalized.ok()) return Fail(normalized.status());
+    url = *normalized;
+  }
+  const std::string key_file = HubKeyPath(args.data);
+  std::error_code ec;
+  if (std::filesystem::exists(key_file, ec)) {
+    return Fail(AlreadyExistsError(key_file + " already exists; remove it or use another --data"));
+  }
   std::string warning;
   if (Status s = ClaimNewHub(args.data, &warning); !s.ok()) return Fail(s);
   if (!warning.empty()) std::cerr << "liaison: warning: " << warning << "\n";
   Result<InitResult> result = InternalError("not run");
+  Result<IdentityResult> identity = InternalError("not run");
   {
     Result<std::unique_ptr<storage::Store>> store = OpenHub(args.data);
     if (store.ok()) {
@@ -95,19 +89,38 @@ int RunInit(const InitArgs& args) {
       options.org_name = args.org;
       options.admin_user = args.admin_user;
       result = InitializeHub(**store, SystemClock::Default(), options);
+      if (result.ok()) {
+        IdentityOptions id_options;
+        id_options.org_name = args.org;
+        id_options.url = url;
+        id_options.api_root = result->api_root;
+        identity = CreateHubIdentity(**store, SystemClock::Default(), key_file, id_options);
+        if (!identity.ok()) result = identity.status();
+      }
     } else {
       result = store.status();
     }
   }  // the store is closed here, before its files may be removed
   if (!result.ok()) {
     RemoveHubFiles(args.data);
+    std::filesystem::remove(key_file, ec);
     return Fail(result.status());
   }
   std::cout << "hub created in " << args.data << " for \"" << args.org << "\"\n"
             << "API root: /" << result->api_root << "/\n"
             << "default collection: " << result->collection_id << " (alias \""
             << kDefaultCollectionAlias << "\")\n"
-            << "admin user '" << result->admin_user
+            << "partner inbox collection: " << identity->inbox_id << " (alias \"" << kInboxAlias
+            << "\")\n"
+            << "organisation identity: " << identity->identity_id << "\n"
+            << "signing key: " << key_file << " (fingerprint " << identity->fingerprint << ")\n";
+  if (url.empty()) {
+    std::cout << "public URL: not set (set it with: liaison identity set-url --data " << args.data
+              << " URL)\n";
+  } else {
+    std::cout << "public URL: " << url << "\n";
+  }
+  std::cout << "admin user '" << result->admin_user
             << "' created with password: " << result->admin_password << "\n"
             << "(the password is shown only now; change it with: liaison user passwd "
             << result->admin_user << " --password-stdin --data " << args.data << ")\n";
@@ -119,12 +132,16 @@ void RegisterInit(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "init",
       "Create a hub in DIR: the store, API root 'api', a default collection (publishers and admins "
-      "write, readers read) and an admin user whose generated password is printed once");
+      "write, readers read), the partner inbox, the organisation's STIX identity and signing keys "
+      "(DIR/hub.key) and an admin user whose generated password is printed once");
   AddDataOption(cmd, args->data);
-  cmd->add_option("--org", args->org, "Organisation name (hub and API root titles)")
+  cmd->add_option("--org", args->org, "Organisation name (identity, hub and API root titles)")
       ->capture_default_str();
   cmd->add_option("--admin-user", args->admin_user, "Name of the first admin user")
       ->capture_default_str();
+  cmd->add_option("--url", args->url,
+                  "Public API root URL partners call (https://hub.example:8443/api/); settable "
+                  "later with 'liaison identity set-url'");
   cmd->callback([args, &ctx] { ctx.exit_code = RunInit(*args); });
 }
 

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   liaison::cli::RegisterPublishCommand(app, ctx);
   liaison::cli::RegisterPatternCommands(app, ctx);
   liaison::cli::RegisterMatchCommand(app, ctx);
+  liaison::cli::RegisterPartnerCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
