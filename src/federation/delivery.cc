@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -19,6 +20,7 @@
 #include "policy/principal.h"
 #include "stix/object.h"
 #include "stix/timestamp.h"
+#include "storage/store_util.h"
 
 namespace liaison::federation {
 namespace {
@@ -280,9 +282,68 @@ class ThreadedDelivery final : public Delivery {
   // ------------------------------------------------------------------------------------------
   // Pusher
 
+  // Records the receipts of batches that need no retry on its own thread, so the pusher sends the
+  // next batch (and a new object reaches the partner) without waiting for the receipts' commit.
+  // Rows stay leased until recorded, and ClaimOutbox skips leased rows, so nothing is sent twice.
+  class Recorder {
+   public:
+    explicit Recorder(ThreadedDelivery& delivery)
+        : delivery_(delivery), thread_([this] { Run(); }) {}
+    ~Recorder() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    // Blocks while kMaxQueued batches wait (back-pressure on a slow store).
+    void Enqueue(Partner partner, std::vector<Item> items) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return queue_.size() < kMaxQueued; });
+      queue_.push_back({std::move(partner), std::move(items)});
+      cv_.notify_all();
+    }
+    // Returns once every queued batch is recorded.
+    void Drain() {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+    }
+
+   private:
+    static constexpr size_t kMaxQueued = 4;
+    void Run() {
+      std::mt19937_64 unused_rng(0);
+      int64_t unused_retry_at = 0;
+      std::unique_lock<std::mutex> lock(mu_);
+      for (;;) {
+        cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // done_ and drained
+        auto [partner, items] = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+        cv_.notify_all();
+        lock.unlock();
+        delivery_.Record(partner, items, unused_rng, unused_retry_at);
+        lock.lock();
+        busy_ = false;
+        cv_.notify_all();
+      }
+    }
+
+    ThreadedDelivery& delivery_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::pair<Partner, std::vector<Item>>> queue_;  // guarded by mu_
+    bool busy_ = false;                                        // guarded by mu_
+    bool done_ = false;                                        // guarded by mu_
+    std::thread thread_;
+  };
+
   void Push(const std::string& partner_id, Worker& worker) {
     std::mt19937_64 rng(std::random_device{}());
     PartnerLink link;
+    Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
     int64_t retry_at = 0;  // clock micros of the earliest backoff expiry we set
     while (!Stopping(&worker)) {
@@ -316,12 +377,24 @@ class ThreadedDelivery final : public Delivery {
         Sleep(&worker, wait, &seen);
         continue;
       }
-      SendBatch(*partner, link, *std::move(rows), batch_limit, rng, retry_at);
+      std::vector<Item> items = SendBatch(*partner, link, *std::move(rows), batch_limit);
+      const bool retry = std::any_of(items.begin(), items.end(), [](const Item& i) {
+        return i.outcome == RowOutcome::kTransient;
+      });
+      if (retry) {
+        // The retry time must be recorded before the next claim: later rows must not overtake
+        // these (order per object), and ClaimOutbox stops only at rows that are not due.
+        recorder.Drain();
+        Record(*partner, items, rng, retry_at);
+      } else {
+        recorder.Enqueue(*partner, std::move(items));
+      }
     }
   }
 
-  void SendBatch(const Partner& partner, PartnerLink& link, std::vector<OutboxRow> rows,
-                 size_t& batch_limit, std::mt19937_64& rng, int64_t& retry_at) {
+  // Loads the rows' objects, POSTs them and returns each row's outcome (not yet recorded).
+  std::vector<Item> SendBatch(const Partner& partner, PartnerLink& link,
+                              std::vector<OutboxRow> rows, size_t& batch_limit) {
     std::vector<Item> items;
     items.reserve(rows.size());
     for (OutboxRow& row : rows) {
@@ -331,11 +404,16 @@ class ThreadedDelivery final : public Delivery {
     }
 
     // Load each version and its wire form (signed, or the sealed wrapper as stored).
+    std::map<std::pair<std::string, int64_t>, storage::StoredObject> loaded = LoadObjects(items);
     std::string envelope = "{\"objects\":[";
     size_t sending = 0;
     for (Item& item : items) {
+      auto found = loaded.find({item.row.object_id, item.row.version});
       Result<storage::StoredObject> object =
-          store_.GetObjectVersion(item.row.collection_id, item.row.object_id, item.row.version);
+          found != loaded.end() && found->second.date_added == item.row.date_added
+              ? Result<storage::StoredObject>(std::move(found->second))
+              : store_.GetObjectVersion(item.row.collection_id, item.row.object_id,
+                                        item.row.version);
       if (!object.ok()) {
         if (object.status().code() == StatusCode::kNotFound) {
           item.outcome = RowOutcome::kPermanent;
@@ -395,7 +473,39 @@ class ThreadedDelivery final : public Delivery {
         if (all_delivered) batch_limit = options_.batch_size;
       }
     }
-    Record(partner, items, rng, retry_at);
+    return items;
+  }
+
+  // The rows' object versions, by (id, version), with one query per collection (instead of one
+  // lookup per row). Rows it misses (a failed query, a page cut short) are looked up one by one.
+  std::map<std::pair<std::string, int64_t>, storage::StoredObject> LoadObjects(
+      const std::vector<Item>& items) {
+    std::map<std::pair<std::string, int64_t>, storage::StoredObject> out;
+    std::map<std::string, std::pair<std::set<std::string>, std::set<int64_t>>> by_collection;
+    for (const Item& item : items) {
+      auto& [ids, versions] = by_collection[item.row.collection_id];
+      ids.insert(item.row.object_id);
+      versions.insert(item.row.version);
+    }
+    for (auto& [collection, wanted] : by_collection) {
+      auto& [ids, versions] = wanted;
+      if (ids.size() > storage::kMaxQueryValues || versions.size() > storage::kMaxQueryValues) {
+        continue;
+      }
+      storage::ObjectQuery query;
+      query.collection_id = collection;
+      query.ids.assign(ids.begin(), ids.end());
+      query.versions.assign(versions.begin(), versions.end());
+      // Every (id, version) pair of the two lists could exist; what is beyond is looked up alone.
+      query.limit = std::min<size_t>(ids.size() * versions.size(), 10 * items.size() + 16);
+      Result<storage::ObjectPage> page = store_.QueryObjects(query);
+      if (!page.ok()) continue;
+      for (storage::StoredObject& object : page->objects) {
+        std::pair<std::string, int64_t> key{object.id, object.version};
+        out.emplace(std::move(key), std::move(object));
+      }
+    }
+    return out;
   }
 
   // POSTs the envelope; on an answer, sets each sent item's outcome from the status resource.

@@ -9,14 +9,23 @@
 // resource: successes -> MarkOutboxDelivered (receipt "delivered" with time); per-object failures
 // -> MarkOutboxFailed(permanent) with the partner's message; transport errors, 5xx, 429 ->
 // MarkOutboxFailed(transient) with exponential backoff and full jitter (min_backoff doubling to
-// max_backoff). 401/403 are transient too (a token can be fixed) but logged as errors. Each
-// delivery and failure is audited. Woken at once by `outbox_changed`; otherwise polls every
-// poll_interval (rows whose backoff expired, partners added later).
+// max_backoff). 401/403 are transient too (a token can be fixed) but logged as errors. A batch the
+// partner refuses as a whole (400, 413) is retried one object per POST; a single object refused so
+// is a permanent failure. Each delivery and failure is audited (one "deliver" / "delivery-failed"
+// record per batch listing the objects). Receipts of batches that need no retry are committed by a
+// second thread per partner while the next batch is already on its way (the rows stay leased until
+// then, so nothing is sent twice); a batch with rows to retry is recorded before the next claim, so
+// later rows never overtake it (order per object). Woken at once by `outbox_changed` (and after
+// Stop()); otherwise polls every poll_interval (rows whose backoff expired, partners added later
+// or added by another process such as the CLI). The connection to each partner is kept alive.
 //
 // Puller (one thread per pull channel): GET {url}collections/{remote}/objects/?added_after=cursor
-// (paged with `next`), hands each page to Sharing::PrepareAdd as the partner principal would be
-// handled, stores it, and persists the cursor (X-TAXII-Date-Added-Last) after each page. Every
-// pull_interval, or sooner after a page that said more.
+// &match[version]=all (paged with `next`), validates each object (stix::ParseObject; invalid ones
+// are audited "reject" and skipped), hands the page to Sharing::PrepareAdd with the partner's
+// principal (role kPartner, user Partner::user, method "pull"), stores it (Store::AddObjects, then
+// Sharing::Committed), and persists the cursor (X-TAXII-Date-Added-Last) after each stored page; a
+// failed page is fetched again after a backoff. Every pull_interval, or at once after a page that
+// said more. Channels removed (or partners deleted) stop their threads within poll_interval.
 //
 // Thread-safe. Stop() is idempotent and joins every thread (an in-flight request finishes or times
 // out within request_timeout).
