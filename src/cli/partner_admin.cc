@@ -392,7 +392,7 @@ Result<AddPartnerResult> AddPartner(storage::Store& store, const Clock& clock,
                                     const AddPartnerOptions& options) {
   Result<federation::PartnerIdentity> parsed = federation::ParseIdentityFile(options.identity_text);
   if (!parsed.ok()) {
-    const std::string& m = parsed.status().message();
+    std::string m = parsed.status().message();
     return InvalidArgumentError(m.rfind("identity file", 0) == 0 ? m : "identity file: " + m);
   }
   const federation::PartnerIdentity& id = *parsed;
