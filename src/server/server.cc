@@ -172,6 +172,8 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   Clock& clock = SystemClock::Default();
   auth::AuthenticatorOptions auth_options;
   auth_options.hub_secret = std::move(hub_secret);
+  // Authentication failures reach the audit chain (rate-limited per client address).
+  auth_options.audit_store = parts->store.get();
   parts->authenticator =
       std::make_unique<auth::Authenticator>(*parts->store, clock, std::move(auth_options));
 
