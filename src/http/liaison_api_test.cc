@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -18,6 +20,7 @@
 
 #include "gtest/gtest.h"
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <sys/socket.h>
 
 #include "auth/api_key.h"
@@ -74,8 +77,8 @@ class SseClient {
   }
 
   void Open(const std::string& token, const std::string& last_event_id = "",
-            const std::string& target = "/liaison/v1/events") {
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+            const std::string& target = "/liaison/v1/events", const std::string& version = "1.1") {
+    std::string req = "GET " + target + " HTTP/" + version + "\r\nHost: 127.0.0.1\r\n";
     if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
     req += "Accept: text/event-stream\r\n";
     if (!last_event_id.empty()) req += "Last-Event-ID: " + last_event_id + "\r\n";
@@ -90,6 +93,7 @@ class SseClient {
       if (end != std::string::npos) {
         std::string header = raw_.substr(0, end + 2);
         raw_.erase(0, end + 4);
+        chunked_ = header.find("Transfer-Encoding: chunked") != std::string::npos;
         return header;
       }
       if (!Fill()) return "";
@@ -153,6 +157,15 @@ class SseClient {
 
   // Decodes one chunk of raw_ into body_ (RFC 9112 section 7.1).
   bool DecodeChunk() {
+    if (!chunked_) {  // HTTP/1.0: the body is whatever comes until the connection closes
+      if (raw_.empty() && !Fill()) {
+        last_chunk_ = true;
+        return false;
+      }
+      body_ += raw_;
+      raw_.clear();
+      return true;
+    }
     for (;;) {
       size_t line_end = raw_.find("\r\n");
       if (line_end != std::string::npos) {
@@ -177,6 +190,7 @@ class SseClient {
   std::string raw_;   // undecoded bytes
   std::string body_;  // decoded body not yet split into blocks
   bool last_chunk_ = false;
+  bool chunked_ = true;
 };
 
 // A small blocking client for plain JSON requests.
@@ -556,6 +570,78 @@ TEST_F(LiaisonApiTest, StopWithAnOpenStreamEndsItPromptly) {
   // The stream ended with the last chunk, not a reset.
   EXPECT_TRUE(client->EndedCleanly());
   EXPECT_TRUE(second->EndedCleanly());
+}
+
+TEST_F(LiaisonApiTest, Http10ClientsGetTheStreamWithoutChunks) {
+  StartServer(QuietOptions());
+  SseClient client(server_->port());
+  client.Open(tokens_["admin"], "", "/liaison/v1/events", "1.0");
+  std::string header = client.ReadHeader();
+  EXPECT_NE(header.find("HTTP/1.0 200"), std::string::npos) << header;
+  EXPECT_EQ(header.find("Transfer-Encoding"), std::string::npos) << header;
+  EXPECT_EQ(header.find("Content-Length"), std::string::npos) << header;
+  AddObject(kCollA);
+  std::optional<SseEvent> e = client.NextEvent();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->id, "1");
+  EXPECT_EQ(e->event, "object");
+}
+
+TEST_F(LiaisonApiTest, StreamsOverTlsAndEndsCleanlyOnStop) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("liaison_api_tls_" + std::to_string(::getpid()) + "_" + std::to_string(next_));
+  std::filesystem::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string();
+  const std::string key = (dir / "key.pem").string();
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ServerOptions options;
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  StartServer(QuietOptions(), options);
+
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(cert);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<tcp::socket> stream(ioc, ctx);
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  timeval tv{20, 0};
+  setsockopt(stream.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  stream.handshake(asio::ssl::stream_base::client);
+  const std::string req =
+      "GET /liaison/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+      tokens_["admin"] + "\r\n\r\n";
+  asio::write(stream, asio::buffer(req));
+
+  std::string raw;
+  auto read_until = [&](std::string_view what) {
+    char buf[4096];
+    boost::system::error_code ec;
+    while (raw.find(what) == std::string::npos) {
+      size_t n = stream.read_some(asio::buffer(buf), ec);
+      if (ec) return false;
+      raw.append(buf, n);
+    }
+    return true;
+  };
+  ASSERT_TRUE(read_until("\r\n\r\n"));
+  EXPECT_NE(raw.find("HTTP/1.1 200"), std::string::npos) << raw;
+  AddObject(kCollA);
+  ASSERT_TRUE(read_until("event: object"));
+
+  std::future<void> stopped = std::async(std::launch::async, [&] { server_->Stop(); });
+  EXPECT_TRUE(read_until("\r\n0\r\n\r\n")) << raw;  // the last chunk
+  boost::system::error_code ec;
+  stream.shutdown(ec);  // answers the server's close_notify
+  ASSERT_EQ(stopped.wait_for(kGuard), std::future_status::ready);
+  EXPECT_EQ(server_->open_connections(), 0u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(LiaisonApiTest, ClientDisconnectEndsTheStream) {
