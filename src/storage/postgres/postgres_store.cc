@@ -155,11 +155,12 @@ struct CollectionRow {
   int64_t last_date_added = 0;
 };
 
-// `lock`: FOR UPDATE, serialising writers of the collection (date_added, is_last/is_first).
+// `lock`: FOR NO KEY UPDATE, serialising writers of the collection (date_added, is_last/is_first)
+// without blocking inserts that only reference it (grants, channels take FOR KEY SHARE).
 Result<CollectionRow> LookupCollection(PgConnection& c, const std::string& id, bool lock) {
   Params p;
   std::string sql = "SELECT seq, last_date_added FROM collections WHERE id = " + p.Add(id);
-  if (lock) sql += " FOR UPDATE";
+  if (lock) sql += " FOR NO KEY UPDATE";
   ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
   if (r.rows() == 0) return UnknownCollection(id);
   return CollectionRow{r.Int(0, 0), r.Int(0, 1)};
@@ -438,6 +439,10 @@ std::string ChannelFor(const std::string& schema) {
 }
 
 }  // namespace
+
+bool IsPostgresUrl(std::string_view store) {
+  return store.substr(0, 13) == "postgresql://" || store.substr(0, 11) == "postgres://";
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pool
@@ -811,8 +816,9 @@ Status PostgresStore::CreateCollection(const Collection& collection) {
   return WriteStatus("creating a collection", [&](PgConnection& c) -> Status {
     // Locking the API root row serialises collection creation within the root, so the id/alias
     // checks below cannot race with another node's.
-    ASSIGN_OR_RETURN(bool root, Exists(c, "SELECT 1 FROM api_roots WHERE name = $1 FOR UPDATE",
-                                       {collection.api_root}));
+    ASSIGN_OR_RETURN(bool root,
+                     Exists(c, "SELECT 1 FROM api_roots WHERE name = $1 FOR NO KEY UPDATE",
+                            {collection.api_root}));
     if (!root) return NotFoundError("API root '" + collection.api_root + "' does not exist");
     ASSIGN_OR_RETURN(bool taken,
                      Exists(c, "SELECT 1 FROM collections WHERE id = $1", {collection.id}));
@@ -895,7 +901,7 @@ Status PostgresStore::DeleteCollection(const std::string& api_root, const std::s
 Status PostgresStore::PutGrant(const Grant& grant) {
   if (grant.subject.empty()) return InvalidArgumentError("grant subject is empty");
   return WriteStatus("saving a grant", [&](PgConnection& c) -> Status {
-    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM collections WHERE id = $1 FOR SHARE",
+    ASSIGN_OR_RETURN(bool exists, Exists(c, "SELECT 1 FROM collections WHERE id = $1 FOR KEY SHARE",
                                          {grant.collection_id}));
     if (!exists) return UnknownCollection(grant.collection_id);
     Params p;
@@ -1001,7 +1007,7 @@ Status PostgresStore::CreateApiKey(const ApiKey& key) {
   if (key.key_id.empty()) return InvalidArgumentError("API key id is empty");
   return WriteStatus("creating an API key", [&](PgConnection& c) -> Status {
     ASSIGN_OR_RETURN(bool user,
-                     Exists(c, "SELECT 1 FROM users WHERE name = $1 FOR SHARE", {key.user}));
+                     Exists(c, "SELECT 1 FROM users WHERE name = $1 FOR KEY SHARE", {key.user}));
     if (!user) return NotFoundError("user '" + key.user + "' does not exist");
     Params p;
     std::string sql = std::string("INSERT INTO api_keys(") + kApiKeyColumns + ") VALUES (" +
@@ -1690,10 +1696,10 @@ Status PostgresStore::DeletePartner(const std::string& id) {
 Status PostgresStore::CreateChannel(const Channel& channel) {
   RETURN_IF_ERROR(ValidateChannel(channel));
   return WriteStatus("creating a channel", [&](PgConnection& c) -> Status {
-    ASSIGN_OR_RETURN(bool partner, Exists(c, "SELECT 1 FROM partners WHERE id = $1 FOR SHARE",
+    ASSIGN_OR_RETURN(bool partner, Exists(c, "SELECT 1 FROM partners WHERE id = $1 FOR KEY SHARE",
                                           {channel.partner}));
     if (!partner) return NotFoundError("partner '" + channel.partner + "' does not exist");
-    ASSIGN_OR_RETURN(bool coll, Exists(c, "SELECT 1 FROM collections WHERE id = $1 FOR SHARE",
+    ASSIGN_OR_RETURN(bool coll, Exists(c, "SELECT 1 FROM collections WHERE id = $1 FOR KEY SHARE",
                                        {channel.collection_id}));
     if (!coll) return UnknownCollection(channel.collection_id);
     ASSIGN_OR_RETURN(bool taken, Exists(c, "SELECT 1 FROM channels WHERE id = $1", {channel.id}));

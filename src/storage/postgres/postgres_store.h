@@ -48,6 +48,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,10 @@ namespace liaison::storage::postgres {
 
 class PgConnection;
 struct ConnectSpec;
+
+// True when `store` names a PostgreSQL database ("postgresql://..." or "postgres://..."), the
+// form `--store` takes for this backend (anything else is a SQLite path).
+bool IsPostgresUrl(std::string_view store);
 
 // A LISTEN on the events channel running on its own connection and thread. Destroying it stops
 // the thread (within about a quarter of a second) and closes the connection.

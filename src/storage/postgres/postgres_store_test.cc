@@ -148,6 +148,14 @@ TEST(PostgresStore, OpenAgainstAClosedPortFailsWithUnavailable) {
       << store.status().ToString();
 }
 
+TEST(PostgresStore, IsPostgresUrlRecognisesBothSchemes) {
+  EXPECT_TRUE(IsPostgresUrl("postgresql://u@h:5432/db"));
+  EXPECT_TRUE(IsPostgresUrl("postgres://h/db"));
+  EXPECT_FALSE(IsPostgresUrl("/var/lib/liaison/hub.db"));
+  EXPECT_FALSE(IsPostgresUrl("postgresql:/x"));
+  EXPECT_FALSE(IsPostgresUrl(""));
+}
+
 TEST(PostgresStore, OpenRejectsAnUnparsableUrl) {
   auto store = PostgresStore::Open("postgresql://[broken");
   ASSERT_FALSE(store.ok());
