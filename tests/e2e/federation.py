@@ -350,6 +350,9 @@ class EventStream:
         if last_event_id is not None:
             hdrs["Last-Event-ID"] = str(last_event_id)
         self._conn.request("GET", "/liaison/v1/events", headers=hdrs)
+        # http.client forgets the socket when the response says Connection: close; keep it so
+        # close() can shut it down and wake the reader thread at once.
+        self._sock = self._conn.sock
         self._resp = self._conn.getresponse()
         self.status = self._resp.status
         self.headers = {k.lower(): v for k, v in self._resp.getheaders()}
@@ -391,8 +394,8 @@ class EventStream:
                     data_lines.append(value)
                 else:
                     fields[name] = value
-        except (OSError, ValueError, http.client.HTTPException):
-            pass
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            pass  # the stream ended or close() shut the socket down
         self.events.put(None)
 
     def wait(self, predicate, timeout=DELIVERY_TIMEOUT):
@@ -429,13 +432,14 @@ class EventStream:
 
     def close(self):
         try:
-            if self._conn.sock is not None:
-                self._conn.sock.shutdown(socket.SHUT_RDWR)
+            if self._sock is not None:
+                self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self._conn.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._resp.close()
+        self._conn.close()
 
     def __enter__(self):
         return self

@@ -4,7 +4,8 @@ signature) and its signature verifies with A's published key, checked by an inde
 RFC 8785 implementation (stix_sig.py); B's event stream shows it; A's shows the receipt.
 
 Hubs: A <-> B partners (A pushes its default collection to B, up to RED, and lets B pull it);
-B <-> C partners (B pushes what it receives onward to C up to GREEN, and lets C pull it).
+B <-> C partners (B pushes what it receives onward to C up to GREEN, and lets C pull it; C also
+has a pull channel that polls B's inbox into C's default collection).
 """
 
 import json
@@ -25,6 +26,8 @@ class DeliveryTest(FederationTestCase):
         partner(b, c)
         channel(a, b, a.default_collection, max_tlp="red", allow_pull=True)
         channel(b, c, b.inbox, max_tlp="green", allow_pull=True)
+        channel(c, b, c.default_collection, mode="pull", max_tlp="green",
+                remote_collection=b.inbox)
 
     def test_push_receipt_identical_object_and_events(self):
         a, b = self.a, self.b
@@ -129,6 +132,24 @@ class DeliveryTest(FederationTestCase):
         wait_until(lambda: all(r["state"] == "delivered"
                                for r in a.receipts(object_id=v1["id"])),
                    what="three delivered receipts")
+
+    def test_pull_channel(self):
+        a, b, c = self.a, self.b, self.c
+        obj = tlp_indicator("green", n=7)
+        amber = tlp_indicator("amber", n=8, recipients=[b.identity_id])
+        a.publish_ok([amber, obj])
+        # C's puller polls B's inbox (persisted added_after cursor) into C's default collection.
+        got = c.wait_object(c.default_collection, obj["id"])
+        self.assertEqual(without_signature(got[0]), obj)
+        self.assertEqual(len(c.versions(c.default_collection, obj["id"])), 1)
+        # What B may not disclose to C is not pulled either.
+        b.wait_object(b.inbox, amber["id"])
+        self.assertEqual(c.get_object(c.default_collection, amber["id"]), [])
+        # A later object comes through the same cursor; nothing earlier is fetched twice.
+        later = tlp_indicator("green", n=9)
+        a.publish_ok([later])
+        c.wait_object(c.default_collection, later["id"])
+        self.assertEqual(len(c.versions(c.default_collection, obj["id"])), 1)
 
     def test_partner_token_is_required(self):
         a, b = self.a, self.b
