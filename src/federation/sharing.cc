@@ -172,11 +172,13 @@ Result<std::string> WireForm(const storage::StoredObject& object, const HubIdent
     return InvalidArgumentError("object " + object.id + " was read without its bytes");
   }
   if (object.label.sealed) return object.json;  // the wrapper travels as stored
-  if (object.label.origin.empty() || object.label.origin == self.id) {
-    return crypto::SignObject(object.json, self.id, self.keys);
-  }
+  // The origin's block kept with the object: a received object's, or this hub's own computed at
+  // publish time for objects queued to partners (so a push costs no signing).
   if (!object.label.signature.empty()) {
     return crypto::AttachSignature(object.json, object.label.signature);
+  }
+  if (object.label.origin.empty() || object.label.origin == self.id) {
+    return crypto::SignObject(object.json, self.id, self.keys);
   }
   return FailedPreconditionError("object " + object.id + " from " + object.label.origin +
                                  " has no origin signature kept; it cannot be sent on");
@@ -532,6 +534,12 @@ class Preparer {
       }
     }
     o.outbox_partners.assign(queued.begin(), queued.end());
+    if (!queued.empty() && sender_ == nullptr && !o.label.sealed && o.label.signature.empty()) {
+      // Signed once here rather than on every push to every partner. Should the object not be
+      // signable (it is valid STIX, so it is I-JSON in practice), WireForm reports why at push.
+      Result<crypto::SignatureBlock> block = crypto::ComputeSignature(o.json, self_.id, self_.keys);
+      if (block.ok()) o.label.signature = crypto::SignatureBlockJson(*block);
+    }
   }
 
   void Refuse(const std::string& id, const std::string& version, const std::string& message) {

@@ -49,6 +49,9 @@
 //    such channel: CLEAR only. Disabled or unknown partners, or a store error: nothing visible.
 //  - Store failures (kUnavailable, kInternal, kDataLoss, ...) fail the whole PrepareAdd; policy
 //    refusals fail single objects.
+//  - Local objects queued to a partner keep this hub's signature block in label.signature
+//    (computed once at publish; WireForm attaches it instead of signing on every push). Local
+//    objects without one are signed by WireForm when read by a partner.
 //  - Committed() wakes the pushers after every commit that added a version (a superset of those
 //    that queued rows; a pusher with nothing due goes back to sleep after one read).
 //
@@ -64,8 +67,10 @@
 
 namespace liaison::federation {
 
-// Wire form of a stored object for a partner: signed (local origin: signed now with this hub's
-// key; received: with the stored origin signature block) or the sealed wrapper as stored.
+// Wire form of a stored object for a partner: the sealed wrapper as stored; else the object with
+// its kept origin signature block (label.signature) attached; else, for this hub's own objects,
+// signed now with this hub's key. kInvalidArgument when `object` has no bytes; kFailedPrecondition
+// for a received object without a kept signature.
 Result<std::string> WireForm(const storage::StoredObject& object, const HubIdentity& self);
 
 class Sharing final : public taxii::SharingHooks {

@@ -380,6 +380,17 @@ TEST_F(SharingTest, OutboxRowsFollowChannelMaximumAndLevel) {
     EXPECT_EQ(row.state, storage::OutboxState::kQueued);
     EXPECT_EQ(row.collection_id, kShared);
   }
+  // Queued objects keep this hub's signature block, computed once; the wire form attaches it and
+  // is what signing at push time would give. Objects going nowhere are not signed.
+  storage::StoredObject queued = Stored(kShared, IndicatorId(3));
+  ASSERT_FALSE(queued.label.signature.empty());
+  EXPECT_EQ(crypto::ParseSignatureBlock(queued.label.signature).value().hub, kIdA);
+  Result<std::string> wire = WireForm(queued, self_);
+  ASSERT_TRUE(wire.ok());
+  EXPECT_EQ(*wire, Signed(queued.json, kIdA, self_.keys));
+  EXPECT_TRUE(crypto::VerifyObject(*wire).ok());
+  EXPECT_EQ(Stored(kShared, IndicatorId(8)).label.signature, "");
+  EXPECT_EQ(Stored(kShared, IndicatorId(7)).label.signature, "");  // sealed: signed inside
 }
 
 TEST_F(SharingTest, CommittedWakesPushersAndEventStreamsOnlyWhenSomethingWasAdded) {
