@@ -1343,8 +1343,14 @@ namespace {
 // Types above this count are matched with one `= ANY` scan instead of one range per type.
 constexpr size_t kMaxTypeRanges = 32;
 
-std::string PageConditions(const ObjectQuery& q, int64_t coll, Params& p) {
-  std::string sql = " WHERE o.coll = " + p.Add(coll) + " AND o.date_added > " +
+// The collection's key as a scalar subquery: the lookup rides along with the query (one round trip
+// instead of two); an empty result is then checked for an unknown collection.
+std::string CollectionKey(const std::string& collection_id, Params& p) {
+  return "(SELECT seq FROM collections WHERE id = " + p.Add(collection_id) + ")";
+}
+
+std::string PageConditions(const ObjectQuery& q, const std::string& coll, Params& p) {
+  std::string sql = " WHERE o.coll = " + coll + " AND o.date_added > " +
                     p.Add(q.added_after.value_or(std::numeric_limits<int64_t>::min()));
   if (!q.spec_versions.empty()) {
     sql += " AND o.spec_version = ANY(" + p.AddTextArray(q.spec_versions) + ")";
@@ -1359,18 +1365,18 @@ std::string PageConditions(const ObjectQuery& q, int64_t coll, Params& p) {
 Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& query) {
   RETURN_IF_ERROR(ValidateObjectQuery(query));
   return Read<ObjectPage>("querying objects", [&](PgConnection& c) -> Result<ObjectPage> {
-    ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id, false));
     const int64_t fetch = FetchLimit(query.limit);
     std::vector<std::string> ids = Dedup(query.ids);
     std::vector<std::string> types = Dedup(query.types);
     const std::string columns =
         std::string(kObjectColumns) + (query.metadata_only ? "" : ", o.json");
     Params p;
+    const std::string coll = CollectionKey(query.collection_id, p);
     std::string sql;
     if (!ids.empty() || types.size() <= 1 || types.size() > kMaxTypeRanges) {
       // ids: an objects_by_id probe per id (few versions each) then a sort; one type: an
       // objects_by_type range in date_added order; no filter: the primary key range.
-      sql = "SELECT " + columns + " FROM objects o" + PageConditions(query, coll.seq, p);
+      sql = "SELECT " + columns + " FROM objects o" + PageConditions(query, coll, p);
       if (!ids.empty()) sql += " AND o.id = ANY(" + p.AddTextArray(ids) + ")";
       if (types.size() == 1) {
         sql += " AND o.type = " + p.Add(types[0]);
@@ -1381,7 +1387,7 @@ Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& query) {
     } else {
       // Several types: one objects_by_type range per type, each stopping after `fetch` rows,
       // merged by date_added: cost ~ types x page, never the collection size.
-      const std::string conditions = PageConditions(query, coll.seq, p);
+      const std::string conditions = PageConditions(query, coll, p);
       const std::string fetch_param = p.Add(fetch);
       sql = "SELECT * FROM (";
       for (size_t i = 0; i < types.size(); ++i) {
@@ -1393,6 +1399,7 @@ Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& query) {
       sql += ") AS page ORDER BY date_added LIMIT " + fetch_param;
     }
     ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+    if (r.rows() == 0) RETURN_IF_ERROR(LookupCollection(c, query.collection_id, false).status());
     std::vector<StoredObject> rows;
     rows.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
@@ -1544,13 +1551,14 @@ Result<StoredObject> PostgresStore::GetObjectVersion(const std::string& collecti
                                                      const std::string& id, int64_t version) {
   return Read<StoredObject>(
       "reading an object version", [&](PgConnection& c) -> Result<StoredObject> {
-        ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, collection_id, false));
         Params p;
-        std::string sql = std::string("SELECT ") + kObjectColumns +
-                          ", o.json FROM objects o WHERE o.coll = " + p.Add(coll.seq) +
-                          " AND o.id = " + p.Add(id) + " AND o.version = " + p.Add(version);
+        std::string sql =
+            std::string("SELECT ") + kObjectColumns +
+            ", o.json FROM objects o WHERE o.coll = " + CollectionKey(collection_id, p) +
+            " AND o.id = " + p.Add(id) + " AND o.version = " + p.Add(version);
         ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
         if (r.rows() == 0) {
+          RETURN_IF_ERROR(LookupCollection(c, collection_id, false).status());
           return NotFoundError("object '" + id + "' version " + FormatVersionText(version) +
                                " is not in collection '" + collection_id + "'");
         }
