@@ -27,6 +27,25 @@ std::string HubDbPath(std::string_view data_dir);
 // kUnavailable), with the path in the message.
 Result<std::unique_ptr<storage::Store>> OpenHub(const std::string& data_dir);
 
+// Opens the hub named by `--store URL` (server/store_url.h: postgresql://..., sqlite:PATH, a data
+// directory), or DATA_DIR/hub.db when `store` is empty. A PostgreSQL database must hold an
+// initialised hub (kNotFound otherwise, saying how to create one); kUnavailable (within seconds)
+// when it cannot be reached; kInvalidArgument for a bad URL or when both are empty.
+Result<std::unique_ptr<storage::Store>> OpenHub(const std::string& data_dir,
+                                                const std::string& store);
+
+// For `init --store postgresql://...`: opens (creating the schema) the database and checks it holds
+// no hub yet (kAlreadyExists "... already holds a hub" otherwise).
+Result<std::unique_ptr<storage::Store>> OpenNewRemoteHub(const std::string& store);
+
+// True when `store` names a database server rather than a file (postgresql:// or postgres://).
+bool IsRemoteStore(const std::string& store);
+
+// Creates `data_dir` (mode 0700) when missing, to hold hub.key for a hub whose store is a database
+// server. kFailedPrecondition when it cannot be created or is not a directory; `warning` as for
+// ClaimNewHub.
+Status ClaimKeyDir(const std::string& data_dir, std::string* warning);
+
 // For `init`: creates `data_dir` (and parents) with mode 0700 when missing, then creates
 // DIR/hub.db exclusively (O_EXCL), so two inits cannot both proceed. kAlreadyExists when DIR
 // already holds a hub; kFailedPrecondition when DIR cannot be created or written. Sets the process

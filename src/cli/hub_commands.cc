@@ -18,6 +18,7 @@
 #include "cli/partner_admin.h"
 #include "cli/table_util.h"
 #include "common/clock.h"
+#include "server/store_url.h"
 #include "stix/timestamp.h"
 #include "storage/store.h"
 
@@ -30,9 +31,13 @@ int Fail(const Status& status) {
   return 1;
 }
 
-// Adds the --data option every command needs.
-CLI::Option* AddDataOption(CLI::App* cmd, std::string& data) {
-  return cmd->add_option("--data", data, "Hub data directory (holds hub.db)")->required();
+// Adds the --data and --store options every command needs (one of them is required; see
+// server/store_url.h for the URL forms).
+CLI::Option* AddDataOption(CLI::App* cmd, std::string& data, std::string& store) {
+  cmd->add_option("--store", store,
+                  "Store URL: postgresql://USER@HOST:PORT/DB (or sqlite:PATH); default: SQLite in "
+                  "--data DIR");
+  return cmd->add_option("--data", data, "Hub data directory (holds hub.db and hub.key)");
 }
 
 // Reads a password from stdin when `from_stdin`, else generates one (returned in `generated`).
@@ -49,8 +54,8 @@ Result<std::string> ObtainPassword(bool from_stdin, bool* generated) {
 
 // Runs `body` against the opened hub; prints the error and returns 1 on failure.
 template <typename Body>
-int WithHub(const std::string& data, Body&& body) {
-  Result<std::unique_ptr<storage::Store>> store = OpenHub(data);
+int WithHub(const std::string& data, const std::string& store_url, Body&& body) {
+  Result<std::unique_ptr<storage::Store>> store = OpenHub(data, store_url);
   if (!store.ok()) return Fail(store.status());
   Status s = body(**store);
   return s.ok() ? 0 : Fail(s);
@@ -60,6 +65,7 @@ int WithHub(const std::string& data, Body&& body) {
 
 struct InitArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string org = "My Organisation";
   std::string admin_user = "admin";
   std::string url;
@@ -72,18 +78,32 @@ int RunInit(const InitArgs& args) {
     if (!normalized.ok()) return Fail(normalized.status());
     url = *normalized;
   }
+  if (args.data.empty()) {
+    return Fail(InvalidArgumentError(
+        "--data DIR is required (it holds hub.key, and hub.db unless --store names a database)"));
+  }
+  // With --store postgresql://..., DIR holds only the key file; the hub lives in the database.
+  const bool remote = IsRemoteStore(args.store);
+  if (!args.store.empty() && !remote) {
+    return Fail(InvalidArgumentError(
+        "init creates a SQLite hub in --data DIR; --store takes a postgresql:// URL here"));
+  }
   const std::string key_file = HubKeyPath(args.data);
   std::error_code ec;
   if (std::filesystem::exists(key_file, ec)) {
     return Fail(AlreadyExistsError(key_file + " already exists; remove it or use another --data"));
   }
   std::string warning;
-  if (Status s = ClaimNewHub(args.data, &warning); !s.ok()) return Fail(s);
+  if (Status s = remote ? ClaimKeyDir(args.data, &warning) : ClaimNewHub(args.data, &warning);
+      !s.ok()) {
+    return Fail(s);
+  }
   if (!warning.empty()) std::cerr << "liaison: warning: " << warning << "\n";
   Result<InitResult> result = InternalError("not run");
   Result<IdentityResult> identity = InternalError("not run");
   {
-    Result<std::unique_ptr<storage::Store>> store = OpenHub(args.data);
+    Result<std::unique_ptr<storage::Store>> store =
+        remote ? OpenNewRemoteHub(args.store) : OpenHub(args.data);
     if (store.ok()) {
       InitOptions options;
       options.org_name = args.org;
@@ -102,11 +122,13 @@ int RunInit(const InitArgs& args) {
     }
   }  // the store is closed here, before its files may be removed
   if (!result.ok()) {
-    RemoveHubFiles(args.data);
+    if (!remote) RemoveHubFiles(args.data);
     std::filesystem::remove(key_file, ec);
     return Fail(result.status());
   }
-  std::cout << "hub created in " << args.data << " for \"" << args.org << "\"\n"
+  std::cout << "hub created in "
+            << (remote ? server::RedactStoreUrl(args.store) + " (key in " + args.data + ")" : args.data)
+            << " for \"" << args.org << "\"\n"
             << "API root: /" << result->api_root << "/\n"
             << "default collection: " << result->collection_id << " (alias \""
             << kDefaultCollectionAlias << "\")\n"
@@ -134,7 +156,7 @@ void RegisterInit(CLI::App& app, CommandContext& ctx) {
       "Create a hub in DIR: the store, API root 'api', a default collection (publishers and admins "
       "write, readers read), the partner inbox, the organisation's STIX identity and signing keys "
       "(DIR/hub.key) and an admin user whose generated password is printed once");
-  AddDataOption(cmd, args->data);
+  AddDataOption(cmd, args->data, args->store);
   cmd->add_option("--org", args->org, "Organisation name (identity, hub and API root titles)")
       ->capture_default_str();
   cmd->add_option("--admin-user", args->admin_user, "Name of the first admin user")
@@ -149,6 +171,7 @@ void RegisterInit(CLI::App& app, CommandContext& ctx) {
 
 struct UserArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string name;
   std::string role;
   bool password_stdin = false;
@@ -169,9 +192,9 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
         ->check(CLI::IsMember(roles));
     cmd->add_flag("--password-stdin", a->password_stdin,
                   "Read the password (one line, at least 8 characters) from stdin");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Role role, storage::ParseRole(a->role));
         RETURN_IF_ERROR(ValidateUserName(a->name));
         bool generated = false;
@@ -189,9 +212,9 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<UserArgs>();
     CLI::App* cmd = user->add_subcommand("list", "List users");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::vector<storage::User> users, store.ListUsers());
         std::sort(users.begin(), users.end(),
                   [](const auto& x, const auto& y) { return x.name < y.name; });
@@ -212,9 +235,9 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("NAME", a->name, "User name")->required();
     cmd->add_flag("--password-stdin", a->password_stdin,
                   "Read the new password (one line) from stdin");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         Result<storage::User> existing = store.GetUser(a->name);
         if (existing.status().code() == StatusCode::kNotFound) {
           return NotFoundError("user '" + a->name + "' does not exist");
@@ -239,9 +262,9 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
         disable ? "Disable a user: their password and API keys stop working at once"
                 : "Enable a disabled user");
     cmd->add_option("NAME", a->name, "User name")->required();
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, disable, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         RETURN_IF_ERROR(SetUserDisabled(store, a->name, disable));
         std::cout << "user '" << a->name << "' " << (disable ? "disabled" : "enabled") << "\n";
         return Status::Ok();
@@ -255,9 +278,9 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--role", a->role, "admin | publisher | reader")
         ->required()
         ->check(CLI::IsMember(roles));
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Role role, storage::ParseRole(a->role));
         RETURN_IF_ERROR(SetUserRole(store, a->name, role));
         std::cout << "user '" << a->name << "' is now " << a->role << "\n";
@@ -271,6 +294,7 @@ void RegisterUser(CLI::App& app, CommandContext& ctx) {
 
 struct ApiKeyArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string user;
   std::string description;
   std::string key_id;
@@ -285,9 +309,9 @@ void RegisterApiKey(CLI::App& app, CommandContext& ctx) {
         "create", "Create an API key for a user; the token is printed once on stdout");
     cmd->add_option("--user", a->user, "The user the key acts as")->required();
     cmd->add_option("--description", a->description, "What the key is for");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(auth::NewApiKey key,
                          CreateUserApiKey(store, SystemClock::Default(), a->user, a->description));
         std::cout << key.token << "\n";
@@ -301,9 +325,9 @@ void RegisterApiKey(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<ApiKeyArgs>();
     CLI::App* cmd = apikey->add_subcommand("list", "List API keys (never their secrets)");
     cmd->add_option("--user", a->user, "Only this user's keys");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::vector<storage::ApiKey> keys, ListAllApiKeys(store, a->user));
         std::vector<std::vector<std::string>> rows = {
             {"KEY_ID", "USER", "STATUS", "CREATED", "DESCRIPTION"}};
@@ -321,9 +345,9 @@ void RegisterApiKey(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = apikey->add_subcommand("revoke", "Revoke an API key (takes effect at once)");
     cmd->add_option("KEY_ID", a->key_id, "The key id (the part after lsk_ and before the '.')")
         ->required();
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         std::string id = a->key_id;
         // Accept the whole token or "lsk_<id>" too, so a leaked token can be pasted as is.
         if (id.rfind(auth::kApiKeyPrefix, 0) == 0)
@@ -345,6 +369,7 @@ void RegisterApiKey(CLI::App& app, CommandContext& ctx) {
 
 struct CollectionArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string api_root;
   std::string title;
   std::string alias;
@@ -370,9 +395,9 @@ void RegisterCollection(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--api-root", a->api_root, "API root name")->capture_default_str();
     cmd->add_flag("--no-grants", a->no_grants,
                   "Start with no grants (only admins); add them with 'liaison grant set'");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         CollectionSpec spec;
         spec.api_root = a->api_root;
         spec.title = a->title;
@@ -391,9 +416,9 @@ void RegisterCollection(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<CollectionArgs>();
     CLI::App* cmd = collection->add_subcommand("list", "List collections");
     cmd->add_option("--api-root", a->api_root, "Only this API root");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         std::vector<std::string> roots;
         if (!a->api_root.empty()) {
           ASSIGN_OR_RETURN(storage::ApiRoot r, store.GetApiRoot(a->api_root));
@@ -424,9 +449,9 @@ void RegisterCollection(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("ID", a->id, "Collection id or alias")->required();
     cmd->add_option("--api-root", a->api_root, "API root (default: search all)");
     cmd->add_flag("--force", a->force, "Delete even if the collection holds objects");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Collection c, ResolveCollection(store, a->api_root, a->id));
         ASSIGN_OR_RETURN(int64_t n, store.CountObjects(c.id));
         if (n > 0 && !a->force) {
@@ -445,6 +470,7 @@ void RegisterCollection(CLI::App& app, CommandContext& ctx) {
 
 struct GrantArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string collection;
   std::string api_root;
   std::string user;
@@ -464,7 +490,7 @@ void AddGrantTarget(CLI::App* cmd, GrantArgs& a, bool subject) {
                   ->check(CLI::IsMember({"admin", "publisher", "reader"}));
     u->excludes(r);
   }
-  AddDataOption(cmd, a.data);
+  AddDataOption(cmd, a.data, a.store);
 }
 
 void RegisterGrant(CLI::App& app, CommandContext& ctx) {
@@ -483,7 +509,7 @@ void RegisterGrant(CLI::App& app, CommandContext& ctx) {
     r->excludes(nr);
     w->excludes(nw);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Collection c,
                          ResolveCollection(store, a->api_root, a->collection));
         ASSIGN_OR_RETURN(std::string subject, GrantSubject(store, a->user, a->role));
@@ -505,7 +531,7 @@ void RegisterGrant(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = grant->add_subcommand("revoke", "Remove a user's or a role's grant");
     AddGrantTarget(cmd, *a, true);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Collection c,
                          ResolveCollection(store, a->api_root, a->collection));
         ASSIGN_OR_RETURN(std::string subject, GrantSubject(store, a->user, a->role));
@@ -524,7 +550,7 @@ void RegisterGrant(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = grant->add_subcommand("list", "List a collection's grants");
     AddGrantTarget(cmd, *a, false);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Collection c,
                          ResolveCollection(store, a->api_root, a->collection));
         ASSIGN_OR_RETURN(std::vector<storage::Grant> grants, store.ListGrants(c.id));

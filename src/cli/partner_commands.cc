@@ -41,14 +41,18 @@ int Fail(const Status& status) {
   return 1;
 }
 
-CLI::Option* AddDataOption(CLI::App* cmd, std::string& data) {
-  return cmd->add_option("--data", data, "Hub data directory (holds hub.db and hub.key)")
-      ->required();
+// --data DIR (hub.db and hub.key) and --store URL (server/store_url.h); one of them is required,
+// and --data whenever the hub's key is needed.
+CLI::Option* AddDataOption(CLI::App* cmd, std::string& data, std::string& store) {
+  cmd->add_option("--store", store,
+                  "Store URL: postgresql://USER@HOST:PORT/DB (or sqlite:PATH); default: SQLite in "
+                  "--data DIR");
+  return cmd->add_option("--data", data, "Hub data directory (holds hub.db and hub.key)");
 }
 
 template <typename Body>
-int WithHub(const std::string& data, Body&& body) {
-  Result<std::unique_ptr<storage::Store>> store = OpenHub(data);
+int WithHub(const std::string& data, const std::string& store_url, Body&& body) {
+  Result<std::unique_ptr<storage::Store>> store = OpenHub(data, store_url);
   if (!store.ok()) return Fail(store.status());
   Status s = body(**store);
   return s.ok() ? 0 : Fail(s);
@@ -56,8 +60,9 @@ int WithHub(const std::string& data, Body&& body) {
 
 // Runs `body` with the hub and its identity (settings + key file).
 template <typename Body>
-int WithIdentity(const std::string& data, Body&& body) {
-  return WithHub(data, [&](storage::Store& store) -> Status {
+int WithIdentity(const std::string& data, const std::string& store_url, Body&& body) {
+  if (data.empty()) return Fail(InvalidArgumentError("--data DIR (holding hub.key) is required"));
+  return WithHub(data, store_url, [&](storage::Store& store) -> Status {
     Result<federation::HubIdentity> self = federation::LoadHubIdentity(store, HubKeyPath(data));
     if (!self.ok()) {
       if (self.status().code() == StatusCode::kFailedPrecondition) {
@@ -126,6 +131,7 @@ std::string OneLine(std::string s, size_t max = 0) {
 
 struct IdentityArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string org;
   std::string url;
   std::string output;
@@ -141,11 +147,15 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
         "init",
         "Create the identity, keys (DIR/hub.key) and partner inbox of a hub made before "
         "partnerships existed; refused when the hub has one");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--org", a->org, "Organisation name (default: the hub's)");
     cmd->add_option("--url", a->url, "Public API root URL partners call");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      if (a->data.empty()) {
+        ctx.exit_code = Fail(InvalidArgumentError("--data DIR (to hold hub.key) is required"));
+        return;
+      }
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         IdentityOptions options;
         options.org_name = a->org;
         options.url = a->url;
@@ -166,12 +176,11 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
         "export",
         "Print the identity file partners need to trust this hub (identity, public keys, URL, "
         "inbox)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--url", a->url, "Public API root URL to put in the file (default: the hub's)");
     cmd->add_option("-o,--output", a->output, "Write to FILE instead of stdout");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(
-          a->data, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
             ASSIGN_OR_RETURN(std::string text, ExportHubIdentity(self, a->url));
             if (a->output.empty() || a->output == "-") {
               std::cout << text;
@@ -189,10 +198,9 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<IdentityArgs>();
     CLI::App* cmd = identity->add_subcommand("show", "Show this hub's identity");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(
-          a->data, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
             PrintTable({{"identity:", self.id},
                         {"name:", self.name},
                         {"url:", self.url.empty() ? "(not set)" : self.url},
@@ -208,10 +216,10 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<IdentityArgs>();
     CLI::App* cmd = identity->add_subcommand(
         "set-url", "Set the public API root URL partners call (export the identity again after)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("URL", a->url, "https://hub.example:8443/api/")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::string url, SetPublicUrl(store, a->url));
         std::cout << "public URL set to " << url << "\n";
         return Status::Ok();
@@ -225,6 +233,7 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
 
 struct PartnerArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string partner;
   std::string identity_file;
   std::string url;
@@ -276,7 +285,7 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
         "add",
         "Trust a partner hub from its identity file; prints the API key to give the partner "
         "(shown once)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--identity", a->identity_file,
                     "The partner's identity file (liaison identity export), or - for stdin")
         ->required();
@@ -285,8 +294,7 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--token", a->token, "The API key the partner gave this hub");
     cmd->add_flag("--token-stdin", a->token_stdin, "Read that API key (one line) from stdin");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(
-          a->data, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
             if (a->token_stdin && a->identity_file == "-") {
               return InvalidArgumentError("--identity cannot be '-' with --token-stdin");
             }
@@ -313,13 +321,12 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<PartnerArgs>();
     CLI::App* cmd = partner->add_subcommand(
         "set-token", "Store the API key this hub presents to the partner (sealed at rest)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->add_option("--token", a->token, "The API key the partner gave this hub");
     cmd->add_flag("--token-stdin", a->token_stdin, "Read it (one line) from stdin");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(
-          a->data, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
             ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
             ASSIGN_OR_RETURN(std::string token, ObtainToken(a->token, a->token_stdin, true));
             RETURN_IF_ERROR(SetPartnerToken(store, SystemClock::Default(), self, p.id, token));
@@ -331,11 +338,11 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<PartnerArgs>();
     CLI::App* cmd = partner->add_subcommand("set-url", "Change a partner's API root URL");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->add_option("URL", a->url, "The partner's API root URL")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
         RETURN_IF_ERROR(SetPartnerUrl(store, SystemClock::Default(), p.id, a->url));
         std::cout << "URL of partner '" << p.name << "' set\n";
@@ -346,9 +353,9 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<PartnerArgs>();
     CLI::App* cmd = partner->add_subcommand("list", "List partners with channels and deliveries");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::vector<PartnerSummary> all, ListPartnerSummaries(store));
         std::vector<std::vector<std::string>> rows = {
             {"ID", "NAME", "URL", "DISABLED", "CHANNELS", "QUEUED", "DELIVERED", "FAILED"}};
@@ -366,10 +373,10 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<PartnerArgs>();
     CLI::App* cmd = partner->add_subcommand("show", "Show one partner");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
         ASSIGN_OR_RETURN(PartnerSummary s, GetPartnerSummary(store, p.id));
         PrintPartner(s);
@@ -383,10 +390,10 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
         disable ? "disable" : "enable",
         disable ? "Stop all exchange with a partner (pushes, pulls, its inbound calls)"
                 : "Resume exchange with a disabled partner");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->callback([a, disable, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
         RETURN_IF_ERROR(SetPartnerDisabled(store, SystemClock::Default(), p.id, disable));
         std::cout << "partner '" << p.name << "' " << (disable ? "disabled" : "enabled") << "\n";
@@ -400,10 +407,10 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
         "remove",
         "Stop trusting a partner: deletes its channels and queued deliveries, revokes its keys "
         "(receipts stay)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
         RETURN_IF_ERROR(RemovePartner(store, SystemClock::Default(), p.id));
         std::cout << "partner '" << p.name << "' removed\n";
@@ -416,10 +423,10 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = partner->add_subcommand(
         "rotate-credential",
         "Revoke the partner's API keys and print a new one to give it (shown once)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("PARTNER", a->partner, "Partner id, name or user")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
         ASSIGN_OR_RETURN(auth::NewApiKey key,
                          RotatePartnerCredential(store, SystemClock::Default(), p.id));
@@ -436,6 +443,7 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
 
 struct ChannelArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   ChannelSpec spec;
   std::string partner;
   std::string id;
@@ -451,7 +459,7 @@ void RegisterChannel(CLI::App& app, CommandContext& ctx) {
         "add",
         "Add a channel: push sends what is added to COLLECTION to the partner (up to --max-tlp); "
         "pull polls the partner's --remote-collection into COLLECTION");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--partner", a->spec.partner, "Partner id, name or user")->required();
     cmd->add_option("--collection", a->spec.collection, "Local collection id or alias")->required();
     cmd->add_option("--api-root", a->spec.api_root, "API root (default: search all)");
@@ -466,7 +474,7 @@ void RegisterChannel(CLI::App& app, CommandContext& ctx) {
     cmd->add_flag("--allow-pull", a->spec.allow_pull,
                   "Push: also let the partner pull (read) COLLECTION from this hub");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(storage::Channel c, AddChannel(store, SystemClock::Default(), a->spec));
         std::cout << c.id << "\n";
         std::cerr << storage::ChannelModeName(c.mode) << " channel to partner '"
@@ -479,10 +487,10 @@ void RegisterChannel(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<ChannelArgs>();
     CLI::App* cmd = channel->add_subcommand("list", "List channels");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--partner", a->partner, "Only this partner's (id, name or user)");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         std::string partner_id;
         if (!a->partner.empty()) {
           ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
@@ -507,10 +515,10 @@ void RegisterChannel(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<ChannelArgs>();
     CLI::App* cmd = channel->add_subcommand(
         "remove", "Remove a channel (queued deliveries stay queued until the partner is removed)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("ID", a->id, "Channel id")->required();
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         RETURN_IF_ERROR(RemoveChannel(store, SystemClock::Default(), a->id));
         std::cout << "channel " << a->id << " removed\n";
         return Status::Ok();
@@ -524,6 +532,7 @@ void RegisterChannel(CLI::App& app, CommandContext& ctx) {
 
 struct ReceiptArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   ReceiptQuery query;
 };
 
@@ -531,7 +540,7 @@ void RegisterReceipts(CLI::App& app, CommandContext& ctx) {
   auto a = std::make_shared<ReceiptArgs>();
   CLI::App* cmd = app.add_subcommand(
       "receipts", "Delivery receipts: per object and partner, queued / delivered / failed");
-  AddDataOption(cmd, a->data);
+  AddDataOption(cmd, a->data, a->store);
   cmd->add_option("--object", a->query.object_id, "Only this object id");
   cmd->add_option("--partner", a->query.partner, "Only this partner (id, name or user)");
   cmd->add_option("--state", a->query.state, "queued | delivered | failed")
@@ -539,7 +548,7 @@ void RegisterReceipts(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--after", a->query.after_seq, "Only rows after this sequence number");
   cmd->add_option("--limit", a->query.limit, "At most this many rows")->capture_default_str();
   cmd->callback([a, &ctx] {
-    ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+    ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
       ASSIGN_OR_RETURN(std::vector<storage::OutboxRow> rows, ListReceipts(store, a->query));
       std::vector<std::vector<std::string>> table = {
           {"SEQ", "OBJECT", "VERSION", "PARTNER", "STATE", "ATTEMPTS", "DELIVERED", "ERROR"}};
@@ -558,6 +567,7 @@ void RegisterReceipts(CLI::App& app, CommandContext& ctx) {
 
 struct FeedbackArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string object;
   // send
   std::string url;
@@ -644,10 +654,10 @@ void RegisterFeedback(CLI::App& app, CommandContext& ctx) {
     auto a = std::make_shared<FeedbackArgs>();
     CLI::App* cmd = feedback->add_subcommand(
         "list", "Feedback received about objects this hub published (seen, acted on, ...)");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--object", a->object, "Only feedback about this object id");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::vector<storage::FeedbackRecord> records,
                          store.ListFeedback(a->object));
         std::vector<std::vector<std::string>> rows = {
@@ -698,6 +708,7 @@ void RegisterFeedback(CLI::App& app, CommandContext& ctx) {
 
 struct AuditArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string expect_head;
   int64_t after = 0;
   size_t limit = 100;
@@ -712,12 +723,12 @@ void RegisterAudit(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = audit_cmd->add_subcommand(
         "verify",
         "Check every entry's hash and link; exit 1 naming the first altered or missing entry");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--expect-head", a->expect_head,
                     "SEQ:HASH printed by an earlier verify: must still be in the chain (detects "
                     "removal of the newest entries)");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(audit::VerifyReport r, audit::VerifyChain(store, a->expect_head));
         std::cout << "audit chain OK: " << r.entries << " entries, head " << r.last_seq << ":"
                   << r.last_hash << "\n";
@@ -728,14 +739,14 @@ void RegisterAudit(CLI::App& app, CommandContext& ctx) {
   {
     auto a = std::make_shared<AuditArgs>();
     CLI::App* cmd = audit_cmd->add_subcommand("list", "List audit entries, oldest first");
-    AddDataOption(cmd, a->data);
+    AddDataOption(cmd, a->data, a->store);
     cmd->add_option("--after", a->after, "Only entries after this sequence number");
     cmd->add_option("--limit", a->limit, "At most this many entries")->capture_default_str();
     cmd->add_option("--kind", a->kind,
                     "Only this kind: publish, receive, reject, deliver, delivery-failed, "
                     "feedback, read-red, auth-failure, partner, channel, identity");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithHub(a->data, [&](storage::Store& store) -> Status {
+      ctx.exit_code = WithHub(a->data, a->store, [&](storage::Store& store) -> Status {
         ASSIGN_OR_RETURN(std::vector<storage::AuditRecord> entries,
                          ListAuditEntries(store, a->after, a->limit, a->kind));
         std::vector<std::vector<std::string>> rows = {
@@ -754,6 +765,7 @@ void RegisterAudit(CLI::App& app, CommandContext& ctx) {
 
 struct ConfigArgs {
   std::string data;
+  std::string store;  // --store URL ("": SQLite in --data)
   std::string file;
 };
 
@@ -765,11 +777,10 @@ void RegisterConfig(CLI::App& app, CommandContext& ctx) {
       "apply",
       "Apply a JSON file of partners and channels (see README, 'Partners'); idempotent: "
       "re-applying changes nothing");
-  AddDataOption(cmd, a->data);
+  AddDataOption(cmd, a->data, a->store);
   cmd->add_option("FILE", a->file, "The configuration file")->required();
   cmd->callback([a, &ctx] {
-    ctx.exit_code = WithIdentity(
-        a->data, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+    ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
           ASSIGN_OR_RETURN(std::string text, ReadFileText(a->file));
           std::string base_dir = std::filesystem::path(a->file).parent_path().string();
           ASSIGN_OR_RETURN(ApplyReport report,

@@ -1,5 +1,5 @@
-// liaison serve --data DIR --listen HOST:PORT [--tls-cert FILE --tls-key FILE] [--threads N]
-//               [--log-level L]
+// liaison serve --data DIR [--store URL] [--key-file FILE] --listen HOST:PORT
+//               [--tls-cert FILE --tls-key FILE] [--threads N] [--log-level L]
 // Runs the hub until SIGINT/SIGTERM (server/server.h). Prints one line on stdout once listening:
 // "liaison: listening on http://HOST:PORT".
 
@@ -15,8 +15,12 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   auto options = std::make_shared<server::ServerOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the hub in DIR over TAXII 2.1 (HTTP or HTTPS) until SIGINT/SIGTERM");
-  cmd->add_option("--data", options->data_dir, "Hub data directory (made by `liaison init`)")
-      ->required();
+  cmd->add_option("--data", options->data_dir,
+                  "Hub data directory (made by `liaison init`): hub.db and hub.key");
+  cmd->add_option("--store", options->store,
+                  "Store URL: postgresql://USER@HOST:PORT/DB runs this process as one node of a "
+                  "hub on PostgreSQL (default: SQLite in --data DIR)");
+  cmd->add_option("--key-file", options->key_file, "The hub's key file (default: DIR/hub.key)");
   cmd->add_option("--listen", options->listen,
                   "Address and port to listen on: HOST:PORT or [IPv6]:PORT (port 0: any free)")
       ->capture_default_str();

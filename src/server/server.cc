@@ -22,8 +22,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "server/local_sharing.h"
+#include "server/store_url.h"
 #include "storage/hub_settings.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "taxii/service.h"
 
 namespace liaison::server {
@@ -99,10 +99,13 @@ Result<ListenAddress> ParseListenAddress(std::string_view listen) {
 
 struct Hub::Parts {
   // Declared in dependency order: destroyed in reverse (delivery and the server go first).
-  std::unique_ptr<storage::sqlite::SqliteStore> store;
+  std::unique_ptr<storage::Store> store;
   std::unique_ptr<federation::HubIdentity> identity;  // null: no identity, no federation
   Notifier outbox_changed;
   Notifier events_changed;
+  // PostgreSQL: wakes both notifiers when any node commits events (null on SQLite). Destroyed
+  // before the notifiers and the store it uses.
+  std::unique_ptr<StoreListener> listener;
   std::unique_ptr<federation::Sharing> sharing;     // with an identity
   std::unique_ptr<LocalOnlySharing> local_sharing;  // without one
   std::unique_ptr<auth::Authenticator> authenticator;
@@ -121,8 +124,14 @@ Result<std::unique_ptr<federation::HubIdentity>> LoadIdentity(storage::Store& st
   ASSIGN_OR_RETURN(std::optional<std::string> identity_id,
                    store.GetSetting(storage::kIdentityIdSetting));
   if (!identity_id || identity_id->empty()) {
-    LOG_WARN("{}: {}", options.data_dir, kNoIdentityMessage);
+    LOG_WARN("{}: {}", options.store.empty() ? options.data_dir : RedactStoreUrl(options.store),
+             kNoIdentityMessage);
     return std::unique_ptr<federation::HubIdentity>();
+  }
+  if (options.key_file.empty() && options.data_dir.empty()) {
+    return InvalidArgumentError("hub " + *identity_id +
+                                " has an identity: give --data DIR (holding hub.key) or --key-file "
+                                "FILE");
   }
   const std::string key_file =
       options.key_file.empty()
@@ -144,25 +153,38 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
   RETURN_IF_ERROR(CheckLogLevel(options.log_level));
   LogToStderr();
   if (!options.log_level.empty()) SetLogLevel(options.log_level.c_str());
-  if (options.data_dir.empty()) return InvalidArgumentError("--data DIR is required");
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
   }
   if (options.threads < 0) return InvalidArgumentError("--threads must not be negative");
   ASSIGN_OR_RETURN(ListenAddress listen, ParseListenAddress(options.listen));
+  ASSIGN_OR_RETURN(StoreLocation where, ParseStoreUrl(options.store, options.data_dir));
 
-  // Never create a hub here: SqliteStore::Open would make an empty database.
-  const std::string db_path = (std::filesystem::path(options.data_dir) / kHubDbFile).string();
-  std::error_code fs_error;
-  if (!std::filesystem::is_regular_file(db_path, fs_error)) return NoHub(options.data_dir);
-
+  // Never create a hub here: SqliteStore::Open would make an empty database. OpenStore applies
+  // pending migrations (PostgreSQL under an advisory lock: nodes starting at once are safe) and
+  // refuses a store without an initialised hub.
+  if (where.kind == StoreKind::kSqlite) {
+    std::error_code fs_error;
+    if (!std::filesystem::is_regular_file(where.target, fs_error)) {
+      return NoHub(options.store.empty() ? options.data_dir : where.display);
+    }
+  }
   auto parts = std::make_unique<Parts>();
-  Result<std::unique_ptr<storage::sqlite::SqliteStore>> store =
-      storage::sqlite::SqliteStore::Open(db_path);
-  if (!store.ok()) return store.status().WithContext(db_path);
+  Result<std::unique_ptr<storage::Store>> store = OpenStore(where, OpenMode::kExisting);
+  if (!store.ok()) {
+    if (store.status().code() == StatusCode::kNotFound && where.kind == StoreKind::kSqlite) {
+      return NoHub(options.store.empty() ? options.data_dir : where.display);
+    }
+    return store.status();
+  }
   parts->store = std::move(store).value();
-  ASSIGN_OR_RETURN(std::optional<std::string> created, parts->store->GetSetting(kCreatedSetting));
-  if (!created) return NoHub(options.data_dir);
+  // Several nodes on one database: a commit on any node wakes this node's event streams and
+  // outbox pushers (SQLite has one writer process, which notifies itself).
+  Parts* raw = parts.get();
+  ASSIGN_OR_RETURN(parts->listener, ListenForChanges(*parts->store, [raw] {
+                     raw->events_changed.Notify();
+                     raw->outbox_changed.Notify();
+                   }));
 
   ASSIGN_OR_RETURN(std::optional<std::string> org, parts->store->GetSetting(kOrgNameSetting));
   ASSIGN_OR_RETURN(std::string hub_secret, auth::LoadOrCreateHubSecret(*parts->store));
@@ -231,7 +253,7 @@ Result<std::unique_ptr<Hub>> Hub::Start(const ServerOptions& options) {
     }
     parts->delivery = std::move(delivery).value();
   }
-  LOG_INFO("serving the hub in {} on {}{}", options.data_dir,
+  LOG_INFO("serving the hub in {} on {}{}", where.display,
            (parts->server->tls() ? "https://" : "http://") + listen.host + ":" +
                std::to_string(parts->server->port()),
            parts->identity ? " as " + parts->identity->id : " (no federation)");

@@ -1,11 +1,11 @@
 #pragma once
 
-// The composition root: picks the concrete Store (SQLite in DATA_DIR/hub.db), the real clock, the
-// Authenticator, the TAXII service and the HTTP server, and wires them together. With an
-// organisation identity (issue 4: `liaison init`, or `liaison identity init` for older hubs) it
-// also loads the hub's keys (DATA_DIR/hub.key), applies federation::Sharing on every TAXII path,
-// serves the /liaison/v1 API (events, receipts, feedback, identity) and runs federation::Delivery
-// (outbox pushers, pull channels).
+// The composition root: picks the concrete Store (SQLite in DATA_DIR/hub.db, or --store URL), the
+// real clock, the Authenticator, the TAXII service and the HTTP server, and wires them together.
+// With an organisation identity (issue 4: `liaison init`, or `liaison identity init` for older
+// hubs) it also loads the hub's keys (DATA_DIR/hub.key), applies federation::Sharing on every TAXII
+// path, serves the /liaison/v1 API (events, receipts, feedback, identity) and runs
+// federation::Delivery (outbox pushers, pull channels).
 //
 // A hub without an identity (created before issue 4) still starts: it logs a warning and runs
 // without federation (server/local_sharing.h: objects labelled, nothing queued, partners refused
@@ -32,7 +32,11 @@
 namespace liaison::server {
 
 struct ServerOptions {
-  std::string data_dir;
+  std::string data_dir;  // holds hub.db (unless `store` is set) and hub.key (unless key_file)
+  // The store (server/store_url.h): "" = SQLite in DATA_DIR/hub.db; postgresql://... runs this
+  // process as one node of a hub on PostgreSQL (LISTEN/NOTIFY wakes event streams and pushers on
+  // every node; outbox rows are leased with SKIP LOCKED).
+  std::string store;
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; [IPv6]:PORT; port 0 picks a free one
   std::string tls_cert;                   // PEM files; TLS when both are set
   std::string tls_key;
