@@ -6,7 +6,10 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -71,7 +74,50 @@ struct Admitted {
   storage::NewObject object;
   stix::ObjectInfo info;   // the plaintext object's facts (the inner object of a sealed wrapper)
   bool duplicate = false;  // this (id, version) is already in the collection
+  bool sign = false;       // queued to a partner: this hub's signature is computed at publish
+  std::vector<storage::AuditRecord> route_audit;  // feedback records made while routing
 };
+
+// The cryptographic part of admitting a partner's object (signature check, opening a sealed
+// wrapper): pure computation on the object alone, so a request's objects are checked in parallel.
+struct Opened {
+  crypto::VerifiedObject verified;
+  bool sealed = false;
+  std::optional<stix::ObjectInfo> inner;  // sealed: the object the wrapper holds
+};
+
+// Objects per request below which the per-object crypto runs on the calling thread.
+constexpr size_t kParallelMinObjects = 16;
+
+// Runs body(i) for every i in [0, n): on the calling thread for small n, else split in contiguous
+// chunks over up to hardware_concurrency threads (the caller's included). `body` must not throw
+// and must touch only its own index's state.
+template <typename Body>
+void ParallelFor(size_t n, Body&& body) {
+  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  threads = std::min<size_t>({threads, 8, n / (kParallelMinObjects / 2) + 1});
+  if (n < kParallelMinObjects || threads <= 1) {
+    for (size_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  const size_t chunk = (n + threads - 1) / threads;
+  std::vector<std::thread> helpers;
+  helpers.reserve(threads - 1);
+  for (size_t t = 1; t < threads; ++t) {
+    const size_t begin = t * chunk, end = std::min(n, begin + chunk);
+    if (begin >= end) break;
+    try {
+      helpers.emplace_back([&body, begin, end] {
+        for (size_t i = begin; i < end; ++i) body(i);
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: this chunk runs here.
+      for (size_t i = begin; i < end; ++i) body(i);
+    }
+  }
+  for (size_t i = 0; i < std::min(n, chunk); ++i) body(i);
+  for (std::thread& h : helpers) h.join();
+}
 
 // What PrepareAdd reads once per request: partners, this collection's push channels, the default
 // level. Read afresh for every request: the CLI changes partners and channels in the database
@@ -216,12 +262,23 @@ class Preparer {
       sender_ = &it->second;
     }
 
+    // A partner's objects: signatures checked (and sealed wrappers opened) on several threads,
+    // the dominant cost of a large push; everything that reads the store or the context stays on
+    // this thread, in order.
+    std::vector<Result<Opened>> opened;
+    if (inbound) {
+      opened.assign(objects.size(), Result<Opened>(InternalError("object not checked")));
+      ParallelFor(objects.size(), [&](size_t i) { opened[i] = OpenGuarded(objects[i]); });
+    }
+
     std::vector<Admitted> admitted;
     admitted.reserve(objects.size());
-    for (stix::ObjectInfo& info : objects) {
+    for (size_t i = 0; i < objects.size(); ++i) {
+      stix::ObjectInfo& info = objects[i];
       const std::string id = info.id;
       const std::string version = VersionTextOf(info);
-      Result<Admitted> a = inbound ? FromPartner(std::move(info)) : FromLocal(std::move(info));
+      Result<Admitted> a =
+          inbound ? FromPartner(std::move(info), std::move(opened[i])) : FromLocal(std::move(info));
       if (!a.ok()) {
         // The store or the machine failing is not the object's fault: the request fails.
         if (IsSystemFailure(a.status())) return a.status();
@@ -233,8 +290,14 @@ class Preparer {
     if (inbound) RETURN_IF_ERROR(MarkDuplicates(admitted));
     RETURN_IF_ERROR(LookupReferences(admitted));
 
+    for (Admitted& a : admitted) Route(a);
+    // This hub's signature of its own objects queued to partners, computed once here rather than
+    // on every push to every partner; on several threads for a large publish.
+    ParallelFor(admitted.size(), [&](size_t i) { Sign(admitted[i]); });
+
     for (Admitted& a : admitted) {
-      Route(a);
+      for (storage::AuditRecord& r : a.route_audit) out_.audit.push_back(std::move(r));
+      a.route_audit.clear();
       if (!a.duplicate) {
         storage::AuditRecord record;
         record.kind = inbound ? "receive" : "publish";
@@ -365,14 +428,25 @@ class Preparer {
     return a;
   }
 
-  // An object pushed (or pulled) from partner sender_: signed, sealed when RED, accepted by policy.
-  Result<Admitted> FromPartner(stix::ObjectInfo info) {
-    Admitted a;
-    crypto::VerifiedObject verified;
-    bool sealed = false;
-    std::string stored_json;
+  // Open() that reports an exception as the object's failure (it runs on helper threads).
+  Result<Opened> OpenGuarded(const stix::ObjectInfo& info) const {
+    try {
+      return Open(info);
+    } catch (const std::bad_alloc&) {
+      return ResourceExhaustedError("out of memory while checking an object's signature");
+    } catch (const std::exception& e) {
+      return InternalError(std::string("unexpected failure checking an object's signature: ") +
+                           e.what());
+    }
+  }
+
+  // The checks of a partner's object that need nothing but the object and this hub's keys: the
+  // origin's signature, and for a sealed wrapper, opening it and matching it to what it holds.
+  // Thread-safe (reads self_ only).
+  Result<Opened> Open(const stix::ObjectInfo& info) const {
+    Opened out;
     if (info.type == crypto::kSealedType) {
-      sealed = true;
+      out.sealed = true;
       ASSIGN_OR_RETURN(crypto::SealedWrapper wrapper, crypto::ParseSealedWrapper(info.json));
       if (wrapper.boxes.find(self_.id) == wrapper.boxes.end()) {
         return PermissionDeniedError("sealed object " + wrapper.sealed_ref +
@@ -399,17 +473,33 @@ class Preparer {
                                      "signed object's");
       }
       if (Status pattern = taxii::CheckIndicatorPattern(*inner); !pattern.ok()) return pattern;
-      ASSIGN_OR_RETURN(verified, crypto::VerifyObject(plaintext));
-      stored_json = std::move(info.json);
-      info = std::move(inner).value();
+      ASSIGN_OR_RETURN(out.verified, crypto::VerifyObject(plaintext));
+      out.inner = std::move(inner).value();
     } else {
       if (!info.has_signature) {
         return PermissionDeniedError(
             std::string("object is not signed (") + crypto::kSignatureProperty +
             " missing): partners must send objects signed by their origin");
       }
-      ASSIGN_OR_RETURN(verified, crypto::VerifyObject(info.json));
-      stored_json = std::move(verified.json);
+      ASSIGN_OR_RETURN(out.verified, crypto::VerifyObject(info.json));
+    }
+    return out;
+  }
+
+  // An object pushed (or pulled) from partner sender_: signed, sealed when RED, accepted by policy.
+  // `opened` is Open(info).
+  Result<Admitted> FromPartner(stix::ObjectInfo info, Result<Opened> opened) {
+    Admitted a;
+    if (!opened.ok()) return opened.status();
+    Opened checked = *std::move(opened);
+    const crypto::VerifiedObject& verified = checked.verified;
+    const bool sealed = checked.sealed;
+    std::string stored_json;
+    if (sealed) {
+      stored_json = std::move(info.json);
+      info = std::move(*checked.inner);
+    } else {
+      stored_json = std::move(checked.verified.json);
     }
 
     const std::string& origin = verified.signature.hub;
@@ -518,7 +608,7 @@ class Preparer {
             audit.detail = Detail({{"feedback", o.id},
                                    {"from", o.label.origin},
                                    {"outcome", o.feedback.back().outcome}});
-            out_.audit.push_back(std::move(audit));
+            a.route_audit.push_back(std::move(audit));
           }
           continue;
         }
@@ -534,11 +624,20 @@ class Preparer {
       }
     }
     o.outbox_partners.assign(queued.begin(), queued.end());
-    if (!queued.empty() && sender_ == nullptr && !o.label.sealed && o.label.signature.empty()) {
-      // Signed once here rather than on every push to every partner. Should the object not be
-      // signable (it is valid STIX, so it is I-JSON in practice), WireForm reports why at push.
-      Result<crypto::SignatureBlock> block = crypto::ComputeSignature(o.json, self_.id, self_.keys);
-      if (block.ok()) o.label.signature = crypto::SignatureBlockJson(*block);
+    a.sign = !queued.empty() && sender_ == nullptr && !o.label.sealed && o.label.signature.empty();
+  }
+
+  // Signs an object Route marked. Should the object not be signable (it is valid STIX, so it is
+  // I-JSON in practice), or signing fail, the label keeps no signature and WireForm signs (or
+  // reports why not) at push. Thread-safe for distinct objects (reads self_ only).
+  void Sign(Admitted& a) const {
+    if (!a.sign) return;
+    try {
+      Result<crypto::SignatureBlock> block =
+          crypto::ComputeSignature(a.object.json, self_.id, self_.keys);
+      if (block.ok()) a.object.label.signature = crypto::SignatureBlockJson(*block);
+    } catch (const std::exception&) {
+      // As above: WireForm signs at push.
     }
   }
 
