@@ -11,6 +11,13 @@ and is stopped with SIGTERM (graceful, exit status checked) or SIGKILL (crash te
     r = hub.request("GET", "/taxii2/", auth=hub.basic("pub"))
     hub.stop()                       # SIGTERM, waits, asserts a clean exit
 
+Backends: with LIAISON_E2E_STORE=postgres every Hub gets its own database (CREATE DATABASE on the
+cluster named by LIAISON_TEST_PG_DSN, dropped in cleanup) and passes `--store URL` to `serve` and to
+every `liaison` command run through Hub.cli with `--data` this hub's directory (hub.key and other
+files stay in the data directory). Without a DSN, or with a binary that has no `--store` option,
+such hubs raise unittest.SkipTest with the reason. tests/e2e/CMakeLists.txt registers each module
+twice: e2e_<module> (SQLite) and e2e_pg_<module> (PostgreSQL).
+
 HubTestCase starts one hub per test class with an admin, a publisher, a second publisher and a
 reader, and checks after each test that the hub process is still alive (no crash).
 """
@@ -56,6 +63,69 @@ def find_binary():
     raise RuntimeError("set LIAISON_BIN to the liaison binary")
 
 
+# Which store backend hubs use: "sqlite" (default) or "postgres" (see the module doc).
+STORE_BACKEND = os.environ.get("LIAISON_E2E_STORE", "sqlite").strip().lower() or "sqlite"
+if STORE_BACKEND in ("postgresql", "pg"):
+    STORE_BACKEND = "postgres"
+
+_store_flag_cache = {}
+
+
+def binary_has_store_flag(binary):
+    """Whether `liaison serve` of this binary accepts --store (the PostgreSQL backend)."""
+    if binary not in _store_flag_cache:
+        try:
+            p = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True,
+                               timeout=30)
+            _store_flag_cache[binary] = "--store" in (p.stdout + p.stderr)
+        except (OSError, subprocess.SubprocessError):
+            _store_flag_cache[binary] = False
+    return _store_flag_cache[binary]
+
+
+def pg_dsn():
+    return os.environ.get("LIAISON_TEST_PG_DSN", "").strip()
+
+
+def pg_url_for(database, dsn=None):
+    """The cluster's DSN (a postgresql:// URL) with its database replaced by `database`."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(dsn or pg_dsn())
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+
+
+def psql(sql, database=None, check=True):
+    """Runs one SQL command with psql against the test cluster; returns stdout (unaligned)."""
+    url = pg_url_for(database) if database else pg_dsn()
+    p = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qtAc", sql], capture_output=True,
+                       text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise HubError("psql %r failed (%d): %s" % (sql, p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+def pg_create_database(prefix="e2e"):
+    """CREATE DATABASE with a fresh name on the test cluster; returns (name, URL)."""
+    name = "%s_%d_%s" % (prefix, os.getpid(), secrets.token_hex(4))
+    psql('CREATE DATABASE "%s"' % name)
+    return name, pg_url_for(name)
+
+
+def pg_drop_database(name):
+    psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, check=False)
+
+
+def require_postgres(binary=None):
+    """Raises unittest.SkipTest unless PostgreSQL hubs can run (DSN set, binary has --store)."""
+    if not pg_dsn():
+        raise unittest.SkipTest("LIAISON_TEST_PG_DSN is not set: PostgreSQL end-to-end tests "
+                                "skipped (make test sets it)")
+    binary = binary or find_binary()
+    if not binary_has_store_flag(binary):
+        raise unittest.SkipTest("%s has no --store option yet: PostgreSQL end-to-end tests "
+                                "skipped" % binary)
+
+
 class Response:
     """An HTTP response read completely: status, headers (case-insensitive get), raw body."""
 
@@ -95,8 +165,16 @@ class HubError(RuntimeError):
 class Hub:
     """One hub: its data directory, users, and (when started) its serve process."""
 
-    def __init__(self, binary=None, data_dir=None, keep_dir=False):
+    def __init__(self, binary=None, data_dir=None, keep_dir=False, store_url=None):
+        """store_url: a PostgreSQL URL to use instead of this hub's own database (several nodes
+        of one hub share one); None: SQLite, or a fresh database when LIAISON_E2E_STORE=postgres.
+        """
         self.binary = binary or find_binary()
+        self.store_url = store_url
+        self._own_database = None
+        if store_url is None and STORE_BACKEND == "postgres":
+            require_postgres(self.binary)
+            self._own_database, self.store_url = pg_create_database()
         self._tmp = None
         if data_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="liaison-e2e-")
@@ -117,9 +195,15 @@ class Hub:
     # ---------------------------------------------------------------------------- CLI
 
     def cli(self, *args, input=None, check=True, timeout=120):
-        """Runs `liaison ARGS...`; returns the CompletedProcess (text mode)."""
+        """Runs `liaison ARGS...`; returns the CompletedProcess (text mode). On a PostgreSQL hub,
+        `--store URL` is added when ARGS name this hub's data directory with --data."""
+        args = [str(a) for a in args]
+        if self.store_url and "--store" not in args and any(
+                a == "--data" and i + 1 < len(args) and args[i + 1] == self.data_dir
+                for i, a in enumerate(args)):
+            args += ["--store", self.store_url]
         proc = subprocess.run(
-            [self.binary] + [str(a) for a in args],
+            [self.binary] + args,
             input=input,
             capture_output=True,
             text=True,
@@ -191,6 +275,22 @@ class Hub:
             raise HubError("no collection id in output: " + proc.stdout + proc.stderr)
         return m.group(1)
 
+    def share_store_of(self, other):
+        """Makes this hub another node of `other` (PostgreSQL only): the same --store URL, a copy
+        of other's data directory (hub.key and friends) and its users' passwords. Call after
+        other.init() and before start(). test_multinode.py runs several nodes this way."""
+        if not other.store_url:
+            raise HubError("only PostgreSQL hubs can share a store (LIAISON_E2E_STORE=postgres)")
+        if self._own_database:
+            pg_drop_database(self._own_database)
+            self._own_database = None
+        self.store_url = other.store_url
+        if os.path.isdir(other.data_dir):
+            shutil.copytree(other.data_dir, self.data_dir, dirs_exist_ok=True)
+        self.passwords = dict(other.passwords)
+        self.admin_user = other.admin_user
+        self.default_collection = other.default_collection
+
     # ---------------------------------------------------------------------------- process
 
     def start(self, extra_args=(), env=None, port=0):
@@ -206,6 +306,7 @@ class Hub:
         self._stdout_lines = queue.Queue()
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:%d" % port]
+            + (["--store", self.store_url] if self.store_url else [])
             + list(extra_args),
             stdout=subprocess.PIPE,
             stderr=self._log_file,
@@ -303,6 +404,9 @@ class Hub:
         self.kill()
         if self._tmp and not self.keep_dir:
             shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._own_database and not self.keep_dir:
+            pg_drop_database(self._own_database)
+            self._own_database = None
 
     # ---------------------------------------------------------------------------- HTTP
 
