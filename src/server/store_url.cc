@@ -89,6 +89,28 @@ Result<StoreLocation> ParseStoreUrl(std::string_view store, std::string_view dat
     StoreLocation where;
     where.kind = StoreKind::kPostgres;
     where.target = std::string(store);
+    // schema=NAME is ours, not libpq's: take it out of the URL.
+    size_t query = where.target.find('?');
+    if (query != std::string::npos) {
+      std::string rest = where.target.substr(query + 1);
+      std::string kept;
+      size_t start = 0;
+      while (start <= rest.size()) {
+        size_t end = rest.find('&', start);
+        if (end == std::string::npos) end = rest.size();
+        std::string param = rest.substr(start, end - start);
+        if (param.rfind("schema=", 0) == 0) {
+          where.schema = param.substr(7);
+          if (where.schema.empty()) {
+            return InvalidArgumentError("--store: schema= needs a schema name");
+          }
+        } else if (!param.empty()) {
+          kept += (kept.empty() ? "" : "&") + param;
+        }
+        start = end + 1;
+      }
+      where.target = where.target.substr(0, query) + (kept.empty() ? "" : "?" + kept);
+    }
     where.display = RedactStoreUrl(store);
     return where;
   }
@@ -131,8 +153,10 @@ Result<bool> StoreIsEmpty(storage::Store& store) {
 Result<std::unique_ptr<storage::Store>> OpenStore(const StoreLocation& where, OpenMode mode) {
   std::unique_ptr<storage::Store> store;
   if (where.kind == StoreKind::kPostgres) {
+    storage::postgres::PostgresStore::Options options;
+    options.schema = where.schema;
     Result<std::unique_ptr<storage::postgres::PostgresStore>> pg =
-        storage::postgres::PostgresStore::Open(where.target);
+        storage::postgres::PostgresStore::Open(where.target, options);
     if (!pg.ok()) return pg.status().WithContext(where.display);
     store = std::move(pg).value();
   } else {

@@ -8,7 +8,9 @@
 //
 // Accepted forms of `store`:
 //   ""                              SQLite in DATA_DIR/hub.db (the default; needs `data_dir`)
-//   postgresql://... postgres://...  PostgreSQL (storage/postgres; anything libpq accepts after it)
+//   postgresql://... postgres://...  PostgreSQL (storage/postgres; anything libpq accepts after it,
+//                                   plus `schema=NAME` in the query: the hub's tables live in that
+//                                   schema, default public, so several hubs can share a database)
 //   sqlite:PATH                     SQLite: the file PATH, or PATH/hub.db when PATH is a directory
 //   PATH                            same as sqlite:PATH (a data directory or a hub.db file)
 //
@@ -32,6 +34,9 @@ struct StoreLocation {
   std::string target;
   // For messages and logs: the path, or the URL with any password replaced by "***".
   std::string display;
+  // PostgreSQL: the schema holding the hub's tables (the URL's schema= parameter, taken out of
+  // `target`), "public" by default.
+  std::string schema = "public";
 };
 
 // Parses `store` (see above). kInvalidArgument when both are empty ("--data DIR or --store URL is

@@ -52,6 +52,23 @@ TEST_F(StoreUrlTest, PostgresSchemesSelectPostgres) {
   }
 }
 
+TEST_F(StoreUrlTest, SchemaParameterIsTakenOutOfTheUrl) {
+  Result<StoreLocation> where =
+      ParseStoreUrl("postgresql://u@h/d?sslmode=require&schema=hub_a&connect_timeout=3", "");
+  ASSERT_TRUE(where.ok());
+  EXPECT_EQ(where->schema, "hub_a");
+  EXPECT_EQ(where->target, "postgresql://u@h/d?sslmode=require&connect_timeout=3");
+  Result<StoreLocation> only = ParseStoreUrl("postgresql://u@h/d?schema=b", "");
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(only->schema, "b");
+  EXPECT_EQ(only->target, "postgresql://u@h/d");
+  Result<StoreLocation> plain = ParseStoreUrl("postgresql://u@h/d", "");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->schema, "public");
+  EXPECT_EQ(ParseStoreUrl("postgresql://u@h/d?schema=", "").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_F(StoreUrlTest, PasswordsAreRedactedForDisplay) {
   Result<StoreLocation> where = ParseStoreUrl("postgresql://liaison:s3cret@db:5432/hub", "");
   ASSERT_TRUE(where.ok());
