@@ -285,6 +285,10 @@ class ThreadedDelivery final : public Delivery {
   // Records the receipts of batches that need no retry on its own thread, so the pusher sends the
   // next batch (and a new object reaches the partner) without waiting for the receipts' commit.
   // Rows stay leased until recorded, and ClaimOutbox skips leased rows, so nothing is sent twice.
+  // Batches that arrive within kCoalesce of each other are recorded together (one receipts
+  // transaction and one audit record for all of them): each commit waits for the disk, and one
+  // per single-object push would hold the store's write lock for longer than the publishes that
+  // follow can wait.
   class Recorder {
    public:
     explicit Recorder(ThreadedDelivery& delivery)
@@ -301,17 +305,24 @@ class ThreadedDelivery final : public Delivery {
     void Enqueue(Partner partner, std::vector<Item> items) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return queue_.size() < kMaxQueued; });
+      queued_rows_ += items.size();
       queue_.push_back({std::move(partner), std::move(items)});
       cv_.notify_all();
     }
-    // Returns once every queued batch is recorded.
+    // Returns once every queued batch is recorded (recorded at once, without coalescing).
     void Drain() {
       std::unique_lock<std::mutex> lock(mu_);
+      ++draining_;
+      cv_.notify_all();
       cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+      --draining_;
     }
 
    private:
-    static constexpr size_t kMaxQueued = 4;
+    static constexpr size_t kMaxQueued = 8;
+    static constexpr size_t kFlushBatches = 4;
+    static constexpr size_t kFlushRows = 2000;
+    static constexpr std::chrono::milliseconds kCoalesce{50};
     void Run() {
       std::mt19937_64 unused_rng(0);
       int64_t unused_retry_at = 0;
@@ -319,8 +330,18 @@ class ThreadedDelivery final : public Delivery {
       for (;;) {
         cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
         if (queue_.empty()) return;  // done_ and drained
-        auto [partner, items] = std::move(queue_.front());
-        queue_.pop_front();
+        cv_.wait_for(lock, kCoalesce, [&] {
+          return done_ || draining_ > 0 || queue_.size() >= kFlushBatches ||
+                 queued_rows_ >= kFlushRows;
+        });
+        // One pusher's batches: the same partner (its newest record is used for the log lines).
+        Partner partner = std::move(queue_.back().first);
+        std::vector<Item> items = std::move(queue_.front().second);
+        for (size_t i = 1; i < queue_.size(); ++i) {
+          for (Item& item : queue_[i].second) items.push_back(std::move(item));
+        }
+        queue_.clear();
+        queued_rows_ = 0;
         busy_ = true;
         cv_.notify_all();
         lock.unlock();
@@ -335,6 +356,8 @@ class ThreadedDelivery final : public Delivery {
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::pair<Partner, std::vector<Item>>> queue_;  // guarded by mu_
+    size_t queued_rows_ = 0;                                   // guarded by mu_
+    int draining_ = 0;                                         // guarded by mu_
     bool busy_ = false;                                        // guarded by mu_
     bool done_ = false;                                        // guarded by mu_
     std::thread thread_;

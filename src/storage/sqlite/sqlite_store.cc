@@ -1,11 +1,13 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <utility>
 #include <variant>
 
 #include "audit/chain.h"
+#include "common/log.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/sqlite/sqlite_schema.h"
 #include "storage/store_util.h"
@@ -1573,40 +1575,76 @@ Status SqliteStore::SetChannelCursor(const std::string& id, const std::string& c
   });
 }
 
+namespace {
+
+// ClaimOutbox's reads and lease updates, in the write transaction the caller holds.
+Result<std::vector<OutboxRow>> ClaimOutboxIn(Connection& c, const std::string& partner,
+                                             size_t limit, int64_t now_micros,
+                                             int64_t lease_micros) {
+  std::vector<OutboxRow> out;
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     c.Prepare(std::string("SELECT ") + kOutboxColumns +
+                               " FROM outbox INDEXED BY outbox_by_partner WHERE partner = "
+                               "?1 AND state = 0 ORDER BY seq"));
+    stmt.Bind(1, partner);
+    while (out.size() < limit) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(OutboxRow r, ReadOutboxRow(stmt));
+      if (r.next_attempt > now_micros) break;  // order per partner: stop at the first wait
+      if (r.lease_until > now_micros) continue;
+      r.lease_until = now_micros + lease_micros;
+      out.push_back(std::move(r));
+    }
+  }
+  ASSIGN_OR_RETURN(Statement lease, c.Prepare("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1"));
+  for (const OutboxRow& r : out) {
+    lease.Reset();
+    lease.Bind(1, r.seq).Bind(2, r.lease_until);
+    RETURN_IF_ERROR(lease.Run());
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(const std::string& partner, size_t limit,
                                                         int64_t now_micros, int64_t lease_micros) {
   if (lease_micros <= 0) return InvalidArgumentError("outbox lease must be positive");
   if (limit == 0) return std::vector<OutboxRow>();
   // A write transaction (BEGIN IMMEDIATE): the rows are read and leased under the database's
   // write lock, so two stores on one file never hand out the same row while its lease holds.
-  return Write<std::vector<OutboxRow>>(
-      "claiming outbox rows", [&](Connection& c) -> Result<std::vector<OutboxRow>> {
-        std::vector<OutboxRow> out;
-        {
-          ASSIGN_OR_RETURN(Statement stmt,
-                           c.Prepare(std::string("SELECT ") + kOutboxColumns +
-                                     " FROM outbox INDEXED BY outbox_by_partner WHERE partner = "
-                                     "?1 AND state = 0 ORDER BY seq"));
-          stmt.Bind(1, partner);
-          while (out.size() < limit) {
-            ASSIGN_OR_RETURN(bool row, stmt.Step());
-            if (!row) break;
-            ASSIGN_OR_RETURN(OutboxRow r, ReadOutboxRow(stmt));
-            if (r.next_attempt > now_micros) break;  // order per partner: stop at the first wait
-            if (r.lease_until > now_micros) continue;
-            r.lease_until = now_micros + lease_micros;
-            out.push_back(std::move(r));
-          }
-        }
-        ASSIGN_OR_RETURN(Statement lease,
-                         c.Prepare("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1"));
-        for (const OutboxRow& r : out) {
-          lease.Reset();
-          lease.Bind(1, r.seq).Bind(2, r.lease_until);
-          RETURN_IF_ERROR(lease.Run());
-        }
-        return out;
-      });
+  //
+  // The lease is committed without waiting for the disk (synchronous = NORMAL for this one
+  // transaction; every other write stays FULL): it is the one write on the path from a publish to
+  // the partner, and an fsync costs milliseconds. A lease is a hint between live processes, not
+  // data: should a power loss drop it, it also dropped every request made under it, and the rows
+  // go again after the restart as they would once the lease expired (the partner ignores versions
+  // it holds). WAL keeps commits in order, so the next FULL commit (this row's receipt, say)
+  // makes the lease durable too.
+  MutexLock lock(&write_mu_);
+  Connection& writer = *writer_;
+  RETURN_IF_ERROR(writer.Exec("PRAGMA synchronous = NORMAL", "claiming outbox rows"));
+  Result<std::vector<OutboxRow>> claimed = [&]() -> Result<std::vector<OutboxRow>> {
+    Result<Transaction> txn = Transaction::Begin(&writer, /*immediate=*/true);
+    if (!txn.ok()) return txn.status().WithContext("claiming outbox rows");
+    Result<std::vector<OutboxRow>> result =
+        ClaimOutboxIn(writer, partner, limit, now_micros, lease_micros);
+    if (!result.ok()) return result;  // the transaction rolls back
+    Status committed = txn->Commit();
+    if (!committed.ok()) return committed.WithContext("claiming outbox rows");
+    return result;
+  }();
+  // Back to FULL before any other write may use the connection (the transaction is over: it
+  // committed or rolled back). Should that fail, the process stops rather than go on writing
+  // less durably.
+  Status restored = writer.Exec("PRAGMA synchronous = FULL", "restoring synchronous = FULL");
+  if (!restored.ok()) {
+    LOG_ERROR("sqlite store: {}; the process must restart", restored.ToString());
+    std::abort();
+  }
+  return claimed;
 }
 
 Status SqliteStore::MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_t now_micros) {
