@@ -8,6 +8,7 @@
 //   pattern_commands.cc  pattern check
 //   match_command.cc     match
 //   partner_commands.cc  identity, partner, channel, receipts, feedback, audit, config
+//   store_commands.cc    migrate, store copy
 // A command's callback stores its exit status in ctx.exit_code and prints one line on stderr per
 // error ("liaison: <message>").
 
@@ -26,5 +27,6 @@ void RegisterPublishCommand(CLI::App& app, CommandContext& ctx);
 void RegisterPatternCommands(CLI::App& app, CommandContext& ctx);
 void RegisterMatchCommand(CLI::App& app, CommandContext& ctx);
 void RegisterPartnerCommands(CLI::App& app, CommandContext& ctx);
+void RegisterStoreCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace liaison::cli

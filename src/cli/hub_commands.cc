@@ -127,7 +127,8 @@ int RunInit(const InitArgs& args) {
     return Fail(result.status());
   }
   std::cout << "hub created in "
-            << (remote ? server::RedactStoreUrl(args.store) + " (key in " + args.data + ")" : args.data)
+            << (remote ? server::RedactStoreUrl(args.store) + " (key in " + args.data + ")"
+                       : args.data)
             << " for \"" << args.org << "\"\n"
             << "API root: /" << result->api_root << "/\n"
             << "default collection: " << result->collection_id << " (alias \""

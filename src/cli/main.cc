@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   liaison::cli::RegisterPatternCommands(app, ctx);
   liaison::cli::RegisterMatchCommand(app, ctx);
   liaison::cli::RegisterPartnerCommands(app, ctx);
+  liaison::cli::RegisterStoreCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -180,7 +180,8 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--url", a->url, "Public API root URL to put in the file (default: the hub's)");
     cmd->add_option("-o,--output", a->output, "Write to FILE instead of stdout");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(
+          a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
             ASSIGN_OR_RETURN(std::string text, ExportHubIdentity(self, a->url));
             if (a->output.empty() || a->output == "-") {
               std::cout << text;
@@ -200,7 +201,8 @@ void RegisterIdentity(CLI::App& app, CommandContext& ctx) {
     CLI::App* cmd = identity->add_subcommand("show", "Show this hub's identity");
     AddDataOption(cmd, a->data, a->store);
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(
+          a->data, a->store, [&](storage::Store&, const federation::HubIdentity& self) -> Status {
             PrintTable({{"identity:", self.id},
                         {"name:", self.name},
                         {"url:", self.url.empty() ? "(not set)" : self.url},
@@ -294,7 +296,9 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--token", a->token, "The API key the partner gave this hub");
     cmd->add_flag("--token-stdin", a->token_stdin, "Read that API key (one line) from stdin");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(
+          a->data, a->store,
+          [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
             if (a->token_stdin && a->identity_file == "-") {
               return InvalidArgumentError("--identity cannot be '-' with --token-stdin");
             }
@@ -326,7 +330,9 @@ void RegisterPartner(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--token", a->token, "The API key the partner gave this hub");
     cmd->add_flag("--token-stdin", a->token_stdin, "Read it (one line) from stdin");
     cmd->callback([a, &ctx] {
-      ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+      ctx.exit_code = WithIdentity(
+          a->data, a->store,
+          [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
             ASSIGN_OR_RETURN(storage::Partner p, ResolvePartner(store, a->partner));
             ASSIGN_OR_RETURN(std::string token, ObtainToken(a->token, a->token_stdin, true));
             RETURN_IF_ERROR(SetPartnerToken(store, SystemClock::Default(), self, p.id, token));
@@ -780,7 +786,9 @@ void RegisterConfig(CLI::App& app, CommandContext& ctx) {
   AddDataOption(cmd, a->data, a->store);
   cmd->add_option("FILE", a->file, "The configuration file")->required();
   cmd->callback([a, &ctx] {
-    ctx.exit_code = WithIdentity(a->data, a->store, [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
+    ctx.exit_code = WithIdentity(
+        a->data, a->store,
+        [&](storage::Store& store, const federation::HubIdentity& self) -> Status {
           ASSIGN_OR_RETURN(std::string text, ReadFileText(a->file));
           std::string base_dir = std::filesystem::path(a->file).parent_path().string();
           ASSIGN_OR_RETURN(ApplyReport report,

@@ -1,5 +1,6 @@
 #include "server/store_copy.h"
 
+#include <filesystem>
 #include <memory>
 
 #include "audit/chain.h"
@@ -54,6 +55,19 @@ Result<CopyReport> CopyHub(const std::string& from, const std::string& to) {
     }
     source_head = chain->last_hash;
     source_seq = chain->last_seq;
+  }
+  if (target.kind == StoreKind::kSqlite) {
+    // A new data directory for the target, as private as `liaison init` makes it.
+    std::filesystem::path dir = std::filesystem::path(target.target).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+      std::filesystem::create_directories(dir, ec);
+      if (ec) {
+        return FailedPreconditionError("cannot create " + dir.string() + ": " + ec.message());
+      }
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
   }
   {
     ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store, OpenStore(target, OpenMode::kCreate));
