@@ -2,13 +2,17 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "storage/hub_settings.h"
 #include "storage/memory/memory_store.h"
+#include "storage/postgres/postgres_store.h"
 
 namespace liaison::server {
 namespace {
@@ -148,6 +152,72 @@ TEST_F(StoreUrlTest, SqliteHasNoListener) {
   Result<std::unique_ptr<StoreListener>> listener = ListenForChanges(*memory, [] {});
   ASSERT_TRUE(listener.ok());
   EXPECT_EQ(*listener, nullptr);
+}
+
+// Two nodes on one database: a write through one store wakes the other's listener
+// (LISTEN/NOTIFY), which is what makes event streams and pushers on every node see every write.
+TEST_F(StoreUrlTest, PostgresWriteOnOneNodeWakesTheOther) {
+  const char* dsn = std::getenv("LIAISON_TEST_PG_DSN");
+  if (dsn == nullptr || *dsn == '\0') GTEST_SKIP() << "LIAISON_TEST_PG_DSN not set";
+  std::string url = dsn;
+  url += (url.find('?') == std::string::npos ? "?" : "&");
+  url += "schema=listentest_" + std::to_string(::getpid());
+  Result<StoreLocation> where = ParseStoreUrl(url, "");
+  ASSERT_TRUE(where.ok());
+  Result<std::unique_ptr<storage::Store>> node1 = OpenStore(*where, OpenMode::kCreate);
+  ASSERT_TRUE(node1.ok()) << node1.status().message();
+  Result<std::unique_ptr<storage::Store>> node2 = OpenStore(*where, OpenMode::kCreate);
+  ASSERT_TRUE(node2.ok()) << node2.status().message();
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakes = 0;
+  Result<std::unique_ptr<StoreListener>> listener = ListenForChanges(**node1, [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++wakes;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(listener.ok()) << listener.status().message();
+  ASSERT_NE(*listener, nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    wakes = 0;  // a wake at connection time is allowed; count the ones after the write
+  }
+
+  storage::ApiRoot root;
+  root.name = "api";
+  ASSERT_TRUE((*node2)->CreateApiRoot(root).ok());
+  storage::Collection c;
+  c.id = "11111111-1111-4111-8111-111111111111";
+  c.api_root = "api";
+  ASSERT_TRUE((*node2)->CreateCollection(c).ok());
+  storage::AddObjectsRequest request;
+  request.collection_id = c.id;
+  storage::NewObject object;
+  object.id = "indicator--44444444-4444-4444-8444-444444444444";
+  object.type = "indicator";
+  object.spec_version = "2.1";
+  object.version = 1'700'000'000'000'000;
+  object.json = "{}";
+  request.objects.push_back(object);
+  request.status.id = "55555555-5555-4555-8555-555555555555";
+  request.status.api_root = "api";
+  request.status.total_count = 1;
+  ASSERT_TRUE((*node2)->AddObjects(request, 1'700'000'000'000'000).ok());
+
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    // Generous bound: only guards against hanging forever if NOTIFY never arrives.
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return wakes > 0; });
+    EXPECT_GT(wakes, 0) << "node 1 did not hear node 2's commit";
+  }
+  Result<int64_t> last = (*node1)->LastEventSeq();
+  ASSERT_TRUE(last.ok());
+  EXPECT_GE(*last, 1);
+  listener->reset();
+  auto* pg = dynamic_cast<storage::postgres::PostgresStore*>(node1->get());
+  ASSERT_NE(pg, nullptr);
+  EXPECT_TRUE(pg->DropSchema().ok());
 }
 
 }  // namespace
