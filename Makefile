@@ -24,8 +24,10 @@ serve: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target liaison
 	@bash scripts/serve.sh $(BUILD_DIR)/src/cli/liaison $(DATA) $(LISTEN)
 
+# Unit, store conformance and end-to-end tests against SQLite and a throwaway PostgreSQL cluster
+# (scripts/ci-test.sh starts it on a free loopback port and always stops it).
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@bash scripts/ci-test.sh $(BUILD_DIR) $(JOBS)
 
 # The partner scenario of issue 4: three hubs on loopback, a timeline of measured latencies.
 demo: configure
