@@ -4,6 +4,11 @@
 //                  [-n 100000] [-b 1000] [-c 4] [--page-size 1000] [--id-sample 1000]
 //                  [--token lsk_...] [--seed S] [--json FILE]
 //
+// --url may be given several times: the URLs of several nodes of one hub (same API root path, one
+// database). Client t of the ingest, concurrent-read and match[id] phases then uses URL t mod the
+// number of URLs (round-robin clients, as behind a load balancer); single-client reads go to the
+// first.
+//
 // Phases, each timed:
 //  1. ingest: N generated STIX 2.1 indicators (~500 bytes each, unique ids) POSTed in envelopes of
 //     B objects by C concurrent keep-alive connections; every POST must answer 202 with a status
@@ -64,7 +69,8 @@ constexpr char kTaxiiMediaType[] = "application/taxii+json;version=2.1";
 // Options
 
 struct Options {
-  std::string url;
+  std::string url;                      // the first --url
+  std::vector<std::string> extra_urls;  // further --url: other nodes of the same hub
   std::string collection;
   std::string user;
   std::string password;
@@ -92,6 +98,7 @@ void PrintUsage() {
                "  --page-size L   limit for paginated reads (default 1000)\n"
                "  --id-sample S   ids fetched with match[id] (default 1000)\n"
                "  --collection    collection id; default: the one with alias 'default'\n"
+               "  --url URL       repeat for several nodes of one hub: clients round-robin\n"
                "  --json FILE     also write the figures as JSON\n"
                "  --hub-pid PID   report the hub's CPU seconds per phase (same machine only)\n";
 }
@@ -125,7 +132,11 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
     if (!(v = need(i))) return std::nullopt;
     bool ok = true;
     if (a == "--url") {
-      o.url = v;
+      if (o.url.empty()) {
+        o.url = v;
+      } else {
+        o.extra_urls.push_back(v);
+      }
     } else if (a == "--collection") {
       o.collection = v;
     } else if (a == "--user") {
@@ -601,6 +612,18 @@ std::optional<std::string> DiscoverCollection(const Url& url, const std::string&
 int Run(const Options& o) {
   auto url = ParseUrl(o.url);
   if (!url) return 2;
+  // Every node: clients round-robin over them.
+  std::vector<Url> nodes{*url};
+  for (const std::string& extra : o.extra_urls) {
+    auto u = ParseUrl(extra);
+    if (!u) return 2;
+    if (u->path != url->path) {
+      std::cerr << "load_generator: every --url must name the same API root path\n";
+      return 2;
+    }
+    nodes.push_back(*u);
+  }
+  if (nodes.size() > 1) std::printf("nodes: %zu (clients round-robin)\n", nodes.size());
   std::string auth =
       o.token.empty() ? "Basic " + Base64(o.user + ":" + o.password) : "Bearer " + o.token;
   std::string collection = o.collection;
@@ -652,8 +675,8 @@ int Run(const Options& o) {
     auto start = Clock::now();
     std::vector<std::thread> threads;
     for (size_t t = 0; t < o.clients; ++t) {
-      threads.emplace_back([&] {
-        HttpClient client(*url, auth);
+      threads.emplace_back([&, t] {
+        HttpClient client(nodes[t % nodes.size()], auth);
         simdjson::dom::parser parser;
         for (;;) {
           size_t b = next_batch.fetch_add(1);
@@ -766,8 +789,10 @@ int Run(const Options& o) {
     auto start = Clock::now();
     std::vector<std::thread> threads;
     for (size_t t = 0; t < o.clients; ++t) {
-      threads.emplace_back(
-          [&, t] { passes[t] = PageThrough(*url, auth, objects_path, "", o.page_size, false); });
+      threads.emplace_back([&, t] {
+        passes[t] =
+            PageThrough(nodes[t % nodes.size()], auth, objects_path, "", o.page_size, false);
+      });
     }
     for (auto& t : threads) t.join();
     double secs = Seconds(Clock::now() - start);
@@ -830,8 +855,8 @@ int Run(const Options& o) {
     std::vector<std::thread> threads;
     auto start = Clock::now();
     for (size_t t = 0; t < o.clients; ++t) {
-      threads.emplace_back([&] {
-        HttpClient client(*url, auth);
+      threads.emplace_back([&, t] {
+        HttpClient client(nodes[t % nodes.size()], auth);
         simdjson::dom::parser parser;
         Page page;
         for (size_t i; (i = next.fetch_add(1)) < chosen.size();) {
