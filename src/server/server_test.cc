@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,7 +19,9 @@
 #include "auth/password.h"
 #include "common/uuid.h"
 #include "crypto/hub_keys.h"
+#include "server/store_url.h"
 #include "storage/hub_settings.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace liaison::server {
@@ -236,6 +239,76 @@ TEST_F(HubTest, HubWithoutIdentityRunsWithoutFederation) {
   EXPECT_EQ(get_status, 200);
   EXPECT_NE(get_body.find(id), std::string::npos) << get_body;
   (*hub)->Stop();
+}
+
+// Two stateless nodes on one PostgreSQL database behave as one hub: what is published through
+// node 2 is read through node 1. Runs when LIAISON_TEST_PG_DSN names a database.
+TEST(PostgresNodes, PublishOnOneNodeReadOnTheOther) {
+  const char* dsn = std::getenv("LIAISON_TEST_PG_DSN");
+  if (dsn == nullptr || *dsn == '\0') GTEST_SKIP() << "LIAISON_TEST_PG_DSN not set";
+  std::string url = dsn;
+  url += (url.find('?') == std::string::npos ? "?" : "&");
+  url += "schema=nodestest_" + std::to_string(::getpid());
+  storage::Collection c;
+  c.id = RandomUuidV4();
+  c.api_root = "api";
+  c.title = "Reports";
+  {
+    Result<StoreLocation> where = ParseStoreUrl(url, "");
+    ASSERT_TRUE(where.ok());
+    Result<std::unique_ptr<storage::Store>> store = OpenStore(*where, OpenMode::kCreate);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->PutSetting("hub.created", "2024-01-01T00:00:00.000Z").ok());
+    storage::ApiRoot root;
+    root.name = "api";
+    ASSERT_TRUE((*store)->CreateApiRoot(root).ok());
+    ASSERT_TRUE((*store)->CreateCollection(c).ok());
+    storage::User admin;
+    admin.name = "admin";
+    admin.role = storage::Role::kAdmin;
+    Result<std::string> hash = auth::HashPassword("pw");
+    ASSERT_TRUE(hash.ok());
+    admin.password_hash = *hash;
+    ASSERT_TRUE((*store)->CreateUser(admin).ok());
+  }
+  ServerOptions options;
+  options.store = url;
+  options.listen = "127.0.0.1:0";
+  options.threads = 2;
+  Result<std::unique_ptr<Hub>> node1 = Hub::Start(options);
+  ASSERT_TRUE(node1.ok()) << node1.status().ToString();
+  Result<std::unique_ptr<Hub>> node2 = Hub::Start(options);
+  ASSERT_TRUE(node2.ok()) << node2.status().ToString();
+
+  const std::string id = "indicator--" + RandomUuidV4();
+  auto [status, body] =
+      Exchange((*node2)->port(), bhttp::verb::post, "/api/collections/" + c.id + "/objects/",
+               kAdminBasic, "{\"objects\":[" + GreenIndicator(id) + "]}");
+  EXPECT_EQ(status, 202) << body;
+  auto [get_status, get_body] = Exchange((*node1)->port(), bhttp::verb::get,
+                                         "/api/collections/" + c.id + "/objects/", kAdminBasic);
+  EXPECT_EQ(get_status, 200);
+  EXPECT_NE(get_body.find(id), std::string::npos) << get_body;
+  (*node1)->Stop();
+  (*node2)->Stop();
+  node1->reset();
+  node2->reset();
+  storage::postgres::PostgresStore::Options pg_options;
+  pg_options.schema = "nodestest_" + std::to_string(::getpid());
+  auto pg = storage::postgres::PostgresStore::Open(dsn, pg_options);
+  ASSERT_TRUE(pg.ok());
+  EXPECT_TRUE((*pg)->DropSchema().ok());
+}
+
+TEST(PostgresNodes, UnreachableDatabaseIsAClearErrorAtStart) {
+  ServerOptions options;
+  options.store = "postgresql://liaison@127.0.0.1:1/liaison";
+  options.listen = "127.0.0.1:0";
+  Result<std::unique_ptr<Hub>> hub = Hub::Start(options);
+  ASSERT_FALSE(hub.ok());
+  EXPECT_EQ(hub.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(hub.status().message().find("cannot reach PostgreSQL"), std::string::npos)
+      << hub.status().ToString();
 }
 
 TEST_F(HubTest, HubWithIdentityButNoKeyFileDoesNotStart) {
