@@ -10,7 +10,8 @@
 # envelope, 1000), LIAISON_BENCH_C (clients, 4), LIAISON_BENCH_PAGE (page size, 1000),
 # LIAISON_BENCH_MIN_TIME (Google Benchmark min time per benchmark in seconds, 0.05; raise for
 # stable figures), LIAISON_BENCH_FILTER (regex passed as --benchmark_filter), LIAISON_BENCH_FULL=1
-# (other benchmark tools run with their own full defaults instead of quick settings).
+# (other benchmark tools run with their own full defaults instead of quick settings),
+# LIAISON_BENCH_PG=1 (also the load test on PostgreSQL, 1 and 2 nodes: scripts/bench-load-pg.sh).
 set -uo pipefail
 
 build="${1:-build/bench}"
@@ -99,6 +100,13 @@ run_load_test() {
 }
 
 run_load_test || failed=1
+
+# ------------------------------------------------------------------------------ PostgreSQL load test
+# LIAISON_BENCH_PG=1: the same load against SQLite, PostgreSQL with one node and with two nodes, in
+# one run, with the ratios (scripts/bench-load-pg.sh; starts its own throwaway cluster).
+if [ "${LIAISON_BENCH_PG:-0}" = 1 ]; then
+  bash "$(dirname "$0")/bench-load-pg.sh" "$build" || failed=1
+fi
 
 # ------------------------------------------------------------------------------ benchmark binaries
 # Google Benchmark binaries get a short --benchmark_min_time and JSON output. Other load tools
