@@ -77,6 +77,10 @@ class PgTableCopier final : public TableCopier {
         "0), hash = COALESCE((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '') "
         "WHERE name = 'audit'");
     if (!audit.ok()) return audit.status().WithContext("copy: audit counter");
+    // Statistics for the planner now rather than when autovacuum gets to it: without them the
+    // paging query may sort instead of walking one index range (storage/postgres/README.md).
+    Result<PgResult> analyze = connection_->Exec("ANALYZE");
+    if (!analyze.ok()) return analyze.status().WithContext("copy: ANALYZE");
     return Status::Ok();
   }
 
