@@ -173,6 +173,9 @@ class StoreCopyTest : public ::testing::Test {
     Result<storage::StatusResource> status =
         store.GetStatus("api", "55555555-5555-4555-8555-555555555551");
     out += status.ok() ? std::to_string(status->success_count) : "no status";
+    if (status.ok()) {
+      for (const storage::StatusDetail& d : status->successes) out += d.id + "/" + d.version + ";";
+    }
     auto org = store.GetSetting(storage::kOrgNameSetting);
     out += org.ok() ? org->value_or("") : "no setting";
     return out;

@@ -48,14 +48,50 @@ class PgTableCopier final : public TableCopier {
     return status.ok() ? end : status;
   }
 
+  // One COPY FROM STDIN per batch (atomic by itself): several times faster than INSERTs.
   Status Import(const CopyTable& table, const std::vector<CopyRow>& rows) override {
     if (rows.empty()) return Status::Ok();
-    // At most 60000 parameters per statement (PostgreSQL allows 65535).
-    const size_t per_statement = std::max<size_t>(1, 60000 / table.columns.size());
-    RETURN_IF_ERROR(connection_->ExecScript("BEGIN"));
-    Status status = ImportInTransaction(table, rows, per_statement);
-    Status end = connection_->ExecScript(status.ok() ? "COMMIT" : "ROLLBACK");
-    return status.ok() ? end : status;
+    static constexpr char kHex[] = "0123456789abcdef";
+    CopyRows data;
+    for (const CopyRow& row : rows) {
+      if (row.size() != table.columns.size()) {
+        return InternalError("copy: a row of " + table.name + " has the wrong number of values");
+      }
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (!row[i]) {
+          data.Null();
+          continue;
+        }
+        switch (table.columns[i].type) {
+          case CopyType::kInt: {
+            ASSIGN_OR_RETURN(int64_t value, ParseInt(*row[i], table.name));
+            data.Field(value);
+            break;
+          }
+          case CopyType::kBool:
+            data.Field(*row[i] != "0");
+            break;
+          case CopyType::kText:
+            data.Field(std::string_view(*row[i]));
+            break;
+          case CopyType::kBytes: {
+            // bytea's hex input form; CopyRows escapes the backslash for COPY.
+            std::string hex = "\\x";
+            hex.reserve(2 + row[i]->size() * 2);
+            for (unsigned char ch : *row[i]) {
+              hex += kHex[ch >> 4];
+              hex += kHex[ch & 15];
+            }
+            data.Field(std::string_view(hex));
+            break;
+          }
+        }
+      }
+      data.EndRow();
+    }
+    Status status = connection_->CopyIn(
+        "COPY " + table.name + "(" + ColumnList(table) + ") FROM STDIN", data.data());
+    return status.WithContext("copying into " + table.name);
   }
 
   Status FinishImport() override {
@@ -130,49 +166,6 @@ class PgTableCopier final : public TableCopier {
       RETURN_IF_ERROR(sink(rows));
     }
     return connection_->ExecScript("CLOSE liaison_copy");
-  }
-
-  Status ImportInTransaction(const CopyTable& table, const std::vector<CopyRow>& rows,
-                             size_t per_statement) {
-    for (size_t start = 0; start < rows.size(); start += per_statement) {
-      size_t end = std::min(rows.size(), start + per_statement);
-      Params params;
-      std::string sql = "INSERT INTO " + table.name + "(" + ColumnList(table) + ") VALUES ";
-      for (size_t r = start; r < end; ++r) {
-        const CopyRow& row = rows[r];
-        if (row.size() != table.columns.size()) {
-          return InternalError("copy: a row of " + table.name + " has the wrong number of values");
-        }
-        sql += r == start ? "(" : ", (";
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i > 0) sql += ", ";
-          if (!row[i]) {
-            sql += params.AddNull();
-            continue;
-          }
-          switch (table.columns[i].type) {
-            case CopyType::kInt: {
-              ASSIGN_OR_RETURN(int64_t value, ParseInt(*row[i], table.name));
-              sql += params.Add(value);
-              break;
-            }
-            case CopyType::kBool:
-              sql += params.Add(*row[i] != "0");
-              break;
-            case CopyType::kText:
-              sql += params.Add(std::string_view(*row[i]));
-              break;
-            case CopyType::kBytes:
-              sql += params.AddBytes(*row[i]);
-              break;
-          }
-        }
-        sql += ")";
-      }
-      Result<PgResult> r = connection_->Exec(sql, params);
-      if (!r.ok()) return r.status().WithContext("copying into " + table.name);
-    }
-    return Status::Ok();
   }
 
   std::unique_ptr<PgConnection> connection_;
