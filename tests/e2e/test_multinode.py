@@ -185,6 +185,9 @@ class MultiNodeTest(unittest.TestCase):
             node = self.nodes[(i // batch) % 2]
             node.publish_ok(objs[i:i + batch])
         a2.kill()
+        pending = sum(1 for r in a1.receipts(partner=b.identity_id)
+                      if r.get("object") in set(ids) and r["state"] != "delivered")
+        print("\n  a2 killed with %d of %d objects not yet delivered to B" % (pending, total))
 
         def b_has_all():
             got = [o["id"] for o in b.all_objects(b.inbox)]
