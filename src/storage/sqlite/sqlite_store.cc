@@ -389,16 +389,7 @@ Result<OutboxRow> ReadOutboxRow(const Statement& stmt) {
 
 // Writes the receipt event for the current state of outbox row `seq` (if it exists): one
 // "receipt" event with the delivered object's label (TLP:RED when the object is gone).
-Status WriteReceipt(Connection& c, int64_t seq, int64_t now_micros) {
-  OutboxRow row;
-  {
-    ASSIGN_OR_RETURN(Statement stmt, c.Prepare(std::string("SELECT ") + kOutboxColumns +
-                                               " FROM outbox WHERE seq = ?1"));
-    stmt.Bind(1, seq);
-    ASSIGN_OR_RETURN(bool found, stmt.Step());
-    if (!found) return Status::Ok();
-    ASSIGN_OR_RETURN(row, ReadOutboxRow(stmt));
-  }
+Status WriteReceiptFor(Connection& c, const OutboxRow& row, int64_t now_micros) {
   HubEvent event;
   event.time = now_micros;
   event.kind = "receipt";
@@ -410,6 +401,25 @@ Status WriteReceipt(Connection& c, int64_t seq, int64_t now_micros) {
   event.label = label ? std::move(*label) : UnknownObjectLabel();
   event.data = ReceiptEventData(row);
   return InsertEvent(c, event);
+}
+
+// Runs `update` (an UPDATE of one outbox row by seq, ?1, ending in RETURNING kOutboxColumns) for
+// each of `seqs` and writes each changed row's receipt event; unknown seqs are ignored. The
+// RETURNING clause hands back the row as updated, so no second read per row.
+Status UpdateOutboxRows(Connection& c, Statement& update, const std::vector<int64_t>& seqs,
+                        int64_t now_micros) {
+  for (int64_t seq : seqs) {
+    update.Reset();
+    update.Bind(1, seq);
+    // SQLite applies the whole change on the first step; the row comes back with it.
+    ASSIGN_OR_RETURN(bool changed, update.Step());
+    if (!changed) continue;  // unknown seq: ignored
+    ASSIGN_OR_RETURN(OutboxRow row, ReadOutboxRow(update));
+    update.Reset();
+    RETURN_IF_ERROR(WriteReceiptFor(c, row, now_micros));
+  }
+  update.Reset();
+  return Status::Ok();
 }
 
 Partner ReadPartnerRow(const Statement& stmt) {
@@ -1651,16 +1661,12 @@ Status SqliteStore::MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_
   if (seqs.empty()) return Status::Ok();
   return WriteStatus("recording deliveries", [&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(Statement stmt,
-                     c.Prepare("UPDATE outbox SET state = 1, delivered_at = ?2, error = '', "
-                               "lease_until = 0 WHERE seq = ?1"));
-    for (int64_t seq : seqs) {
-      stmt.Reset();
-      stmt.Bind(1, seq).Bind(2, now_micros);
-      RETURN_IF_ERROR(stmt.Run());
-      if (sqlite3_changes(c.db()) == 0) continue;  // unknown seq: ignored
-      RETURN_IF_ERROR(WriteReceipt(c, seq, now_micros));
-    }
-    return Status::Ok();
+                     c.Prepare(std::string("UPDATE outbox SET state = 1, delivered_at = ?2, "
+                                           "error = '', lease_until = 0 WHERE seq = ?1 "
+                                           "RETURNING ") +
+                               kOutboxColumns));
+    stmt.Bind(2, now_micros);
+    return UpdateOutboxRows(c, stmt, seqs, now_micros);
   });
 }
 
@@ -1672,15 +1678,11 @@ Status SqliteStore::MarkOutboxFailed(const std::vector<int64_t>& seqs, const std
         Statement stmt,
         c.Prepare("UPDATE outbox SET attempts = attempts + 1, error = ?2, lease_until = 0, "
                   "state = CASE WHEN ?3 THEN 2 ELSE 0 END, "
-                  "next_attempt = CASE WHEN ?3 THEN next_attempt ELSE ?4 END WHERE seq = ?1"));
-    for (int64_t seq : seqs) {
-      stmt.Reset();
-      stmt.Bind(1, seq).Bind(2, error).Bind(3, int64_t{permanent}).Bind(4, next_attempt);
-      RETURN_IF_ERROR(stmt.Run());
-      if (sqlite3_changes(c.db()) == 0) continue;  // unknown seq: ignored
-      RETURN_IF_ERROR(WriteReceipt(c, seq, now_micros));
-    }
-    return Status::Ok();
+                  "next_attempt = CASE WHEN ?3 THEN next_attempt ELSE ?4 END WHERE seq = ?1 "
+                  "RETURNING " +
+                  std::string(kOutboxColumns)));
+    stmt.Bind(2, error).Bind(3, int64_t{permanent}).Bind(4, next_attempt);
+    return UpdateOutboxRows(c, stmt, seqs, now_micros);
   });
 }
 
