@@ -6,10 +6,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -363,12 +366,57 @@ class ThreadedDelivery final : public Delivery {
     std::thread thread_;
   };
 
+  // A claimed batch, loaded and serialized, not yet sent.
+  struct Batch {
+    std::vector<Item> items;
+    std::string envelope;
+    size_t sending = 0;  // items with a wire form in the envelope
+  };
+
+  // Claims the partner's next due rows and prepares them; nullopt when nothing is due.
+  Result<std::optional<Batch>> ClaimBatch(const std::string& partner_id, size_t limit) {
+    ASSIGN_OR_RETURN(
+        std::vector<OutboxRow> rows,
+        store_.ClaimOutbox(partner_id, limit, clock_.NowMicros(), ToMicros(options_.lease)));
+    if (rows.empty()) return std::optional<Batch>();
+    return std::optional<Batch>(PrepareBatch(std::move(rows)));
+  }
+
+  // ClaimBatch on another thread (an exception there becomes the result's error).
+  std::future<Result<std::optional<Batch>>> ClaimBatchAhead(const std::string& partner_id,
+                                                            size_t limit) {
+    try {
+      return std::async(std::launch::async,
+                        [this, partner_id, limit]() -> Result<std::optional<Batch>> {
+                          try {
+                            return ClaimBatch(partner_id, limit);
+                          } catch (const std::exception& e) {
+                            return InternalError(std::string("claiming ahead: ") + e.what());
+                          }
+                        });
+    } catch (const std::system_error&) {
+      return {};  // no thread to be had: the next batch is claimed after this one
+    }
+  }
+
+  // Gives up the lease of prepared rows that will not be sent (the pusher stops, or the partner
+  // was disabled), so they go again at once rather than when the lease expires.
+  void Release(const std::string& partner_id, const Batch& batch, const std::string& why) {
+    std::vector<int64_t> seqs;
+    for (const Item& item : batch.items) seqs.push_back(item.row.seq);
+    const int64_t now = clock_.NowMicros();
+    Status s = store_.MarkOutboxFailed(seqs, why, /*permanent=*/false, now, now);
+    if (!s.ok()) LOG_WARN("delivery: releasing rows of {}: {}", partner_id, s.ToString());
+  }
+
   void Push(const std::string& partner_id, Worker& worker) {
     std::mt19937_64 rng(std::random_device{}());
     PartnerLink link;
     Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
     int64_t retry_at = 0;  // clock micros of the earliest backoff expiry we set
+    // The batch claimed and prepared while the previous one was on its way (a backlog only).
+    std::optional<Batch> ahead;
     while (!Stopping(&worker)) {
       const uint64_t seen = Generation();
       Result<Partner> partner = store_.GetPartner(partner_id);
@@ -379,31 +427,61 @@ class ThreadedDelivery final : public Delivery {
         continue;
       }
       if (partner->disabled) {
+        if (ahead) Release(partner_id, *ahead, "not sent: the partner was disabled");
+        ahead.reset();
         link.client.reset();
         Sleep(&worker, options_.poll_interval, nullptr);
         continue;
       }
-      const int64_t now = clock_.NowMicros();
-      Result<std::vector<OutboxRow>> rows =
-          store_.ClaimOutbox(partner_id, batch_limit, now, ToMicros(options_.lease));
-      if (!rows.ok()) {
-        LOG_WARN("delivery: claiming rows for {}: {}", partner_id, rows.status().ToString());
-        Sleep(&worker, options_.poll_interval, nullptr);
-        continue;
-      }
-      if (rows->empty()) {
-        // Nothing due: wake on the next commit, when our own backoff expires, or at the poll.
-        std::chrono::milliseconds wait = options_.poll_interval;
-        if (retry_at > now) {
-          wait = std::min(wait, std::chrono::milliseconds((retry_at - now) / 1000 + 1));
+      std::optional<Batch> batch = std::move(ahead);
+      ahead.reset();
+      if (!batch) {
+        const int64_t now = clock_.NowMicros();
+        Result<std::optional<Batch>> claimed = ClaimBatch(partner_id, batch_limit);
+        if (!claimed.ok()) {
+          LOG_WARN("delivery: claiming rows for {}: {}", partner_id, claimed.status().ToString());
+          Sleep(&worker, options_.poll_interval, nullptr);
+          continue;
         }
-        Sleep(&worker, wait, &seen);
-        continue;
+        if (!*claimed) {
+          // Nothing due: wake on the next commit, when our own backoff expires, or at the poll.
+          std::chrono::milliseconds wait = options_.poll_interval;
+          if (retry_at > now) {
+            wait = std::min(wait, std::chrono::milliseconds((retry_at - now) / 1000 + 1));
+          }
+          Sleep(&worker, wait, &seen);
+          continue;
+        }
+        batch = std::move(**claimed);
       }
-      std::vector<Item> items = SendBatch(*partner, link, *std::move(rows), batch_limit);
+      // A full batch means a backlog: the next one is claimed and prepared while this one is on
+      // its way (one POST at a time all the same, so the partner receives batches in order).
+      std::future<Result<std::optional<Batch>>> next;
+      if (batch->items.size() >= batch_limit && batch_limit > kSingleObjectBatch) {
+        next = ClaimBatchAhead(partner_id, batch_limit);
+      }
+      std::vector<Item> items = SendPrepared(*partner, link, *std::move(batch), batch_limit);
       const bool retry = std::any_of(items.begin(), items.end(), [](const Item& i) {
         return i.outcome == RowOutcome::kTransient;
       });
+      if (next.valid()) {
+        Result<std::optional<Batch>> following = next.get();
+        if (!following.ok()) {
+          LOG_WARN("delivery: claiming rows for {}: {}", partner_id, following.status().ToString());
+        } else if (*following && retry) {
+          // Claimed behind a batch that goes again later: held back with it (same backoff), so
+          // no later row overtakes it (order per object).
+          for (Item& item : (*following)->items) {
+            if (item.outcome != RowOutcome::kPermanent) {
+              item.outcome = RowOutcome::kTransient;
+              if (item.error.empty()) item.error = "held back behind rows that go again later";
+            }
+            items.push_back(std::move(item));
+          }
+        } else if (*following) {
+          ahead = std::move(**following);
+        }
+      }
       if (retry) {
         // The retry time must be recorded before the next claim: later rows must not overtake
         // these (order per object), and ClaimOutbox stops only at rows that are not due.
@@ -413,12 +491,14 @@ class ThreadedDelivery final : public Delivery {
         recorder.Enqueue(*partner, std::move(items));
       }
     }
+    if (ahead) Release(partner_id, *ahead, "not sent: delivery stopped");
   }
 
-  // Loads the rows' objects, POSTs them and returns each row's outcome (not yet recorded).
-  std::vector<Item> SendBatch(const Partner& partner, PartnerLink& link,
-                              std::vector<OutboxRow> rows, size_t& batch_limit) {
-    std::vector<Item> items;
+  // Loads the rows' objects and builds the envelope of their wire forms. Rows that cannot be sent
+  // get their outcome here (kPermanent, or kTransient with an error).
+  Batch PrepareBatch(std::vector<OutboxRow> rows) {
+    Batch batch;
+    std::vector<Item>& items = batch.items;
     items.reserve(rows.size());
     for (OutboxRow& row : rows) {
       Item item;
@@ -428,8 +508,9 @@ class ThreadedDelivery final : public Delivery {
 
     // Load each version and its wire form (signed, or the sealed wrapper as stored).
     std::map<std::pair<std::string, int64_t>, storage::StoredObject> loaded = LoadObjects(items);
-    std::string envelope = "{\"objects\":[";
-    size_t sending = 0;
+    std::string& envelope = batch.envelope;
+    envelope = "{\"objects\":[";
+    size_t& sending = batch.sending;
     for (Item& item : items) {
       auto found = loaded.find({item.row.object_id, item.row.version});
       Result<storage::StoredObject> object =
@@ -460,6 +541,15 @@ class ThreadedDelivery final : public Delivery {
     }
     envelope += "]}";
 
+    return batch;
+  }
+
+  // POSTs a prepared batch and returns each row's outcome (not yet recorded).
+  std::vector<Item> SendPrepared(const Partner& partner, PartnerLink& link, Batch batch,
+                                 size_t& batch_limit) {
+    std::vector<Item>& items = batch.items;
+    const std::string& envelope = batch.envelope;
+    const size_t sending = batch.sending;
     if (sending > 0) {
       Status sent = Send(partner, link, envelope, items);
       if (!sent.ok()) {
@@ -496,7 +586,7 @@ class ThreadedDelivery final : public Delivery {
         if (all_delivered) batch_limit = options_.batch_size;
       }
     }
-    return items;
+    return std::move(batch.items);
   }
 
   // The rows' object versions, by (id, version), with one query per collection (instead of one

@@ -12,10 +12,15 @@
 // max_backoff). 401/403 are transient too (a token can be fixed) but logged as errors. A batch the
 // partner refuses as a whole (400, 413) is retried one object per POST; a single object refused so
 // is a permanent failure. Each delivery and failure is audited (one "deliver" / "delivery-failed"
-// record per batch listing the objects). Receipts of batches that need no retry are committed by a
-// second thread per partner while the next batch is already on its way (the rows stay leased until
-// then, so nothing is sent twice); a batch with rows to retry is recorded before the next claim, so
-// later rows never overtake it (order per object). Woken at once by `outbox_changed` (and after
+// record per receipt commit listing the objects). Receipts of batches that need no retry are
+// committed by a second thread per partner while the next batch is already on its way (the rows
+// stay leased until then, so nothing is sent twice), batches within 50 ms of each other in one
+// transaction; a batch with rows to retry is recorded before the next claim, so later rows never
+// overtake it (order per object). With a backlog (a full batch), the next batch is claimed and
+// prepared while the current one is on its way; it is sent only after the current one's answer,
+// and held back with it (same backoff) should the current one need a retry. Rows claimed but not
+// sent when the pusher stops or the partner is disabled are released (due at once, attempts + 1).
+// Woken at once by `outbox_changed` (and after
 // Stop()); otherwise polls every poll_interval (rows whose backoff expired, partners added later
 // or added by another process such as the CLI). The connection to each partner is kept alive.
 //
