@@ -1,6 +1,7 @@
 #include "storage/store_util.h"
 
 #include <limits>
+#include <set>
 
 #include "common/json_writer.h"
 #include "stix/timestamp.h"
@@ -166,6 +167,84 @@ Result<std::vector<std::string>> DecodeRecipients(std::string_view text) {
     } else {
       out.back() += ch;
     }
+  }
+  return out;
+}
+
+namespace {
+
+void AppendField(std::string& out, const std::string& field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+bool ReadField(std::string_view& in, std::string& field) {
+  size_t colon = in.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 12) return false;
+  size_t len = 0;
+  for (size_t i = 0; i < colon; ++i) {
+    if (in[i] < '0' || in[i] > '9') return false;
+    len = len * 10 + static_cast<size_t>(in[i] - '0');
+  }
+  in.remove_prefix(colon + 1);
+  if (len > in.size()) return false;
+  field.assign(in.data(), len);
+  in.remove_prefix(len);
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeStatusDetails(const std::vector<StatusDetail>& details) {
+  std::string out;
+  for (const StatusDetail& d : details) {
+    AppendField(out, d.id);
+    AppendField(out, d.version);
+    AppendField(out, d.message);
+  }
+  return out;
+}
+
+Result<std::vector<StatusDetail>> DecodeStatusDetails(std::string_view blob) {
+  std::vector<StatusDetail> out;
+  while (!blob.empty()) {
+    StatusDetail d;
+    if (!ReadField(blob, d.id) || !ReadField(blob, d.version) || !ReadField(blob, d.message)) {
+      return DataLossError("a stored status resource is corrupt");
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string JoinLines(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += '\n';
+    out += values[i];
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Dedup(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const std::string& v : values) {
+    if (seen.insert(v).second) out.push_back(v);
   }
   return out;
 }

@@ -84,4 +84,20 @@ std::string EncodeRecipients(const std::vector<std::string>& recipients);
 // The inverse of EncodeRecipients. kDataLoss for a dangling escape.
 Result<std::vector<std::string>> DecodeRecipients(std::string_view text);
 
+// Status details as the SQL backends store them (one blob per list, so one row per status
+// whatever the number of objects): for each detail three length-prefixed fields
+// ("<decimal length>:<bytes>") for id, version and message. Both backends use this one encoding,
+// which `liaison store copy` relies on.
+std::string EncodeStatusDetails(const std::vector<StatusDetail>& details);
+// The inverse of EncodeStatusDetails. kDataLoss for a malformed blob.
+Result<std::vector<StatusDetail>> DecodeStatusDetails(std::string_view blob);
+
+// Collection media types as the SQL backends store them: joined by '\n' (media types contain
+// no newline). SplitLines("") is the empty list.
+std::string JoinLines(const std::vector<std::string>& values);
+std::vector<std::string> SplitLines(const std::string& text);
+
+// The values without repeats, in order of first appearance (query filters).
+std::vector<std::string> Dedup(const std::vector<std::string>& values);
+
 }  // namespace liaison::storage

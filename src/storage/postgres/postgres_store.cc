@@ -27,84 +27,6 @@ Status UnknownCollection(const std::string& id) {
 constexpr size_t kInsertChunk = 500;
 
 // ---------------------------------------------------------------------------------------------
-// Status details: one bytea per list; for each detail three length-prefixed fields
-// ("<decimal length>:<bytes>") for id, version and message (the SQLite backend's encoding).
-
-void AppendField(std::string& out, const std::string& field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-}
-
-std::string EncodeDetails(const std::vector<StatusDetail>& details) {
-  std::string out;
-  for (const StatusDetail& d : details) {
-    AppendField(out, d.id);
-    AppendField(out, d.version);
-    AppendField(out, d.message);
-  }
-  return out;
-}
-
-bool ReadField(std::string_view& in, std::string& field) {
-  size_t colon = in.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon > 12) return false;
-  size_t len = 0;
-  for (size_t i = 0; i < colon; ++i) {
-    if (in[i] < '0' || in[i] > '9') return false;
-    len = len * 10 + static_cast<size_t>(in[i] - '0');
-  }
-  in.remove_prefix(colon + 1);
-  if (len > in.size()) return false;
-  field.assign(in.data(), len);
-  in.remove_prefix(len);
-  return true;
-}
-
-Result<std::vector<StatusDetail>> DecodeDetails(std::string_view in) {
-  std::vector<StatusDetail> out;
-  while (!in.empty()) {
-    StatusDetail d;
-    if (!ReadField(in, d.id) || !ReadField(in, d.version) || !ReadField(in, d.message)) {
-      return DataLossError("a stored status resource is corrupt");
-    }
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
-std::string JoinLines(const std::vector<std::string>& values) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += '\n';
-    out += values[i];
-  }
-  return out;
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  size_t start = 0;
-  while (true) {
-    size_t nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> Dedup(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (const std::string& v : values) {
-    if (seen.insert(v).second) out.push_back(v);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Labels and rows
 
 constexpr char kLabelColumns[] = "tlp, origin, received_from, recipients, sealed, signature";
@@ -1323,9 +1245,9 @@ Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& requ
           p.Add(s.id) + ", " + p.Add(s.api_root) + ", " + p.Add(s.status) + ", " +
           p.Add(s.request_timestamp) + ", " + p.Add(s.total_count) + ", " + p.Add(s.success_count) +
           ", " + p.Add(s.failure_count) + ", " + p.Add(s.pending_count) + ", " + p.Add(s.owner) +
-          ", " + p.AddBytes(EncodeDetails(s.successes)) + ", " +
-          p.AddBytes(EncodeDetails(s.failures)) + ", " + p.AddBytes(EncodeDetails(s.pendings)) +
-          ")";
+          ", " + p.AddBytes(EncodeStatusDetails(s.successes)) + ", " +
+          p.AddBytes(EncodeStatusDetails(s.failures)) + ", " +
+          p.AddBytes(EncodeStatusDetails(s.pendings)) + ")";
       ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
     }
     // Lock order everywhere: collection row, then the events head, then the audit head.
@@ -1494,9 +1416,9 @@ Result<StatusResource> PostgresStore::GetStatus(const std::string& api_root,
     s.failure_count = r.Int(0, 6);
     s.pending_count = r.Int(0, 7);
     s.owner = r.Text(0, 8);
-    ASSIGN_OR_RETURN(s.successes, DecodeDetails(r.Bytes(0, 9)));
-    ASSIGN_OR_RETURN(s.failures, DecodeDetails(r.Bytes(0, 10)));
-    ASSIGN_OR_RETURN(s.pendings, DecodeDetails(r.Bytes(0, 11)));
+    ASSIGN_OR_RETURN(s.successes, DecodeStatusDetails(r.Bytes(0, 9)));
+    ASSIGN_OR_RETURN(s.failures, DecodeStatusDetails(r.Bytes(0, 10)));
+    ASSIGN_OR_RETURN(s.pendings, DecodeStatusDetails(r.Bytes(0, 11)));
     return s;
   });
 }

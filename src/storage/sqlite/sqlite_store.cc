@@ -20,84 +20,6 @@ Status UnknownCollection(const std::string& id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Status details are stored as one blob per list: for each detail, three length-prefixed fields
-// ("<decimal length>:<bytes>") for id, version and message. Compact, and one row per status
-// whatever the number of objects in the request.
-
-void AppendField(std::string& out, const std::string& field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-}
-
-std::string EncodeDetails(const std::vector<StatusDetail>& details) {
-  std::string out;
-  for (const StatusDetail& d : details) {
-    AppendField(out, d.id);
-    AppendField(out, d.version);
-    AppendField(out, d.message);
-  }
-  return out;
-}
-
-bool ReadField(std::string_view& in, std::string& field) {
-  size_t colon = in.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon > 12) return false;
-  size_t len = 0;
-  for (size_t i = 0; i < colon; ++i) {
-    if (in[i] < '0' || in[i] > '9') return false;
-    len = len * 10 + static_cast<size_t>(in[i] - '0');
-  }
-  in.remove_prefix(colon + 1);
-  if (len > in.size()) return false;
-  field.assign(in.data(), len);
-  in.remove_prefix(len);
-  return true;
-}
-
-Result<std::vector<StatusDetail>> DecodeDetails(std::string_view in) {
-  std::vector<StatusDetail> out;
-  while (!in.empty()) {
-    StatusDetail d;
-    if (!ReadField(in, d.id) || !ReadField(in, d.version) || !ReadField(in, d.message)) {
-      return DataLossError("a stored status resource is corrupt");
-    }
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
-std::string JoinLines(const std::vector<std::string>& values) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += '\n';
-    out += values[i];
-  }
-  return out;
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  size_t start = 0;
-  while (true) {
-    size_t nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> Dedup(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const std::string& v : values) {
-    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Dynamic SQL with numbered parameters.
 
 class SqlBuilder {
@@ -1118,8 +1040,9 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
       stmt.Bind(1, s.id).Bind(2, s.api_root).Bind(3, s.status).Bind(4, s.request_timestamp);
       stmt.Bind(5, s.total_count).Bind(6, s.success_count).Bind(7, s.failure_count);
       stmt.Bind(8, s.pending_count).Bind(9, s.owner);
-      stmt.BindBlob(10, EncodeDetails(s.successes)).BindBlob(11, EncodeDetails(s.failures));
-      stmt.BindBlob(12, EncodeDetails(s.pendings));
+      stmt.BindBlob(10, EncodeStatusDetails(s.successes))
+          .BindBlob(11, EncodeStatusDetails(s.failures));
+      stmt.BindBlob(12, EncodeStatusDetails(s.pendings));
       RETURN_IF_ERROR(stmt.Run());
     }
     RETURN_IF_ERROR(AppendAuditIn(c, request.audit, now_micros).status());
@@ -1306,9 +1229,9 @@ Result<StatusResource> SqliteStore::GetStatus(const std::string& api_root,
     s.failure_count = stmt.Int(6);
     s.pending_count = stmt.Int(7);
     s.owner = stmt.Text(8);
-    ASSIGN_OR_RETURN(s.successes, DecodeDetails(stmt.Text(9)));
-    ASSIGN_OR_RETURN(s.failures, DecodeDetails(stmt.Text(10)));
-    ASSIGN_OR_RETURN(s.pendings, DecodeDetails(stmt.Text(11)));
+    ASSIGN_OR_RETURN(s.successes, DecodeStatusDetails(stmt.Text(9)));
+    ASSIGN_OR_RETURN(s.failures, DecodeStatusDetails(stmt.Text(10)));
+    ASSIGN_OR_RETURN(s.pendings, DecodeStatusDetails(stmt.Text(11)));
     return s;
   });
 }
