@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_util.h"
 #include "cli/commands.h"
 #include "cli/data_dir_util.h"
 #include "cli/hub_admin.h"
@@ -26,20 +27,6 @@ namespace liaison::cli {
 
 namespace {
 
-int Fail(const Status& status) {
-  std::cerr << "liaison: " << status.message() << "\n";
-  return 1;
-}
-
-// Adds the --data and --store options every command needs (one of them is required; see
-// server/store_url.h for the URL forms).
-CLI::Option* AddDataOption(CLI::App* cmd, std::string& data, std::string& store) {
-  cmd->add_option("--store", store,
-                  "Store URL: postgresql://USER@HOST:PORT/DB (or sqlite:PATH); default: SQLite in "
-                  "--data DIR");
-  return cmd->add_option("--data", data, "Hub data directory (holds hub.db and hub.key)");
-}
-
 // Reads a password from stdin when `from_stdin`, else generates one (returned in `generated`).
 Result<std::string> ObtainPassword(bool from_stdin, bool* generated) {
   *generated = false;
@@ -50,15 +37,6 @@ Result<std::string> ObtainPassword(bool from_stdin, bool* generated) {
   }
   *generated = true;
   return GeneratePassword();
-}
-
-// Runs `body` against the opened hub; prints the error and returns 1 on failure.
-template <typename Body>
-int WithHub(const std::string& data, const std::string& store_url, Body&& body) {
-  Result<std::unique_ptr<storage::Store>> store = OpenHub(data, store_url);
-  if (!store.ok()) return Fail(store.status());
-  Status s = body(**store);
-  return s.ok() ? 0 : Fail(s);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "audit/chain.h"
+#include "cli/command_util.h"
 #include "cli/commands.h"
 #include "cli/data_dir_util.h"
 #include "cli/partner_admin.h"
@@ -35,28 +36,6 @@
 namespace liaison::cli {
 
 namespace {
-
-int Fail(const Status& status) {
-  std::cerr << "liaison: " << status.message() << "\n";
-  return 1;
-}
-
-// --data DIR (hub.db and hub.key) and --store URL (server/store_url.h); one of them is required,
-// and --data whenever the hub's key is needed.
-CLI::Option* AddDataOption(CLI::App* cmd, std::string& data, std::string& store) {
-  cmd->add_option("--store", store,
-                  "Store URL: postgresql://USER@HOST:PORT/DB (or sqlite:PATH); default: SQLite in "
-                  "--data DIR");
-  return cmd->add_option("--data", data, "Hub data directory (holds hub.db and hub.key)");
-}
-
-template <typename Body>
-int WithHub(const std::string& data, const std::string& store_url, Body&& body) {
-  Result<std::unique_ptr<storage::Store>> store = OpenHub(data, store_url);
-  if (!store.ok()) return Fail(store.status());
-  Status s = body(**store);
-  return s.ok() ? 0 : Fail(s);
-}
 
 // Runs `body` with the hub and its identity (settings + key file).
 template <typename Body>

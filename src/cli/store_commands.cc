@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/command_util.h"
 #include "cli/commands.h"
 #include "server/store_copy.h"
 #include "server/store_url.h"
@@ -13,11 +14,6 @@
 namespace liaison::cli {
 
 namespace {
-
-int Fail(const Status& status) {
-  std::cerr << "liaison: " << status.message() << "\n";
-  return 1;
-}
 
 struct MigrateArgs {
   std::string data;
