@@ -589,33 +589,26 @@ class ThreadedDelivery final : public Delivery {
     return std::move(batch.items);
   }
 
-  // The rows' object versions, by (id, version), with one query per collection (instead of one
-  // lookup per row). Rows it misses (a failed query, a page cut short) are looked up one by one.
+  // The rows' object versions, by (id, version): one batched probe per collection (per
+  // kMaxQueryValues rows). Rows it misses (a failed read) are looked up one by one by the caller.
   std::map<std::pair<std::string, int64_t>, storage::StoredObject> LoadObjects(
       const std::vector<Item>& items) {
     std::map<std::pair<std::string, int64_t>, storage::StoredObject> out;
-    std::map<std::string, std::pair<std::set<std::string>, std::set<int64_t>>> by_collection;
+    std::map<std::string, std::vector<storage::ObjectVersionKey>> by_collection;
     for (const Item& item : items) {
-      auto& [ids, versions] = by_collection[item.row.collection_id];
-      ids.insert(item.row.object_id);
-      versions.insert(item.row.version);
+      by_collection[item.row.collection_id].push_back({item.row.object_id, item.row.version});
     }
-    for (auto& [collection, wanted] : by_collection) {
-      auto& [ids, versions] = wanted;
-      if (ids.size() > storage::kMaxQueryValues || versions.size() > storage::kMaxQueryValues) {
-        continue;
-      }
-      storage::ObjectQuery query;
-      query.collection_id = collection;
-      query.ids.assign(ids.begin(), ids.end());
-      query.versions.assign(versions.begin(), versions.end());
-      // Every (id, version) pair of the two lists could exist; what is beyond is looked up alone.
-      query.limit = std::min<size_t>(ids.size() * versions.size(), 10 * items.size() + 16);
-      Result<storage::ObjectPage> page = store_.QueryObjects(query);
-      if (!page.ok()) continue;
-      for (storage::StoredObject& object : page->objects) {
-        std::pair<std::string, int64_t> key{object.id, object.version};
-        out.emplace(std::move(key), std::move(object));
+    for (auto& [collection, keys] : by_collection) {
+      for (size_t begin = 0; begin < keys.size(); begin += storage::kMaxQueryValues) {
+        const size_t end = std::min(keys.size(), begin + storage::kMaxQueryValues);
+        std::vector<storage::ObjectVersionKey> chunk(keys.begin() + begin, keys.begin() + end);
+        Result<std::vector<storage::StoredObject>> found =
+            store_.GetObjectVersions(collection, chunk, /*metadata_only=*/false);
+        if (!found.ok()) continue;
+        for (storage::StoredObject& object : *found) {
+          std::pair<std::string, int64_t> key{object.id, object.version};
+          out.emplace(std::move(key), std::move(object));
+        }
       }
     }
     return out;

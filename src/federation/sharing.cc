@@ -533,32 +533,25 @@ class Preparer {
   }
 
   // Replays of a version already held change nothing (the store makes them no-ops); they also
-  // get no audit entry. One metadata query per chunk of objects (instead of one lookup each); a
-  // chunk the query cannot settle (an error, a page cut short) is looked up object by object.
+  // get no audit entry. One batched probe per chunk of objects (instead of one lookup each); a
+  // chunk the probe cannot settle (an error) is looked up object by object.
   Status MarkDuplicates(std::vector<Admitted>& admitted) {
-    constexpr size_t kChunk = 1000;  // <= storage::kMaxQueryValues
     std::vector<Admitted*> versioned;
     for (Admitted& a : admitted) {
       if (a.object.version) versioned.push_back(&a);
     }
-    for (size_t begin = 0; begin < versioned.size(); begin += kChunk) {
-      const size_t end = std::min(versioned.size(), begin + kChunk);
-      std::set<std::string> ids;
-      std::set<int64_t> versions;
+    for (size_t begin = 0; begin < versioned.size(); begin += storage::kMaxQueryValues) {
+      const size_t end = std::min(versioned.size(), begin + storage::kMaxQueryValues);
+      std::vector<storage::ObjectVersionKey> keys;
+      keys.reserve(end - begin);
       for (size_t i = begin; i < end; ++i) {
-        ids.insert(versioned[i]->object.id);
-        versions.insert(*versioned[i]->object.version);
+        keys.push_back({versioned[i]->object.id, *versioned[i]->object.version});
       }
-      storage::ObjectQuery query;
-      query.collection_id = collection_.id;
-      query.ids.assign(ids.begin(), ids.end());
-      query.versions.assign(versions.begin(), versions.end());
-      query.metadata_only = true;
-      query.limit = 2 * (end - begin) + 16;
-      Result<storage::ObjectPage> page = store_.QueryObjects(query);
-      if (page.ok() && !page->more) {
+      Result<std::vector<storage::StoredObject>> found =
+          store_.GetObjectVersions(collection_.id, keys, /*metadata_only=*/true);
+      if (found.ok()) {
         std::set<std::pair<std::string_view, int64_t>> held;
-        for (const storage::StoredObject& o : page->objects) held.emplace(o.id, o.version);
+        for (const storage::StoredObject& o : *found) held.emplace(o.id, o.version);
         for (size_t i = begin; i < end; ++i) {
           Admitted& a = *versioned[i];
           if (held.count({a.object.id, *a.object.version})) a.duplicate = true;

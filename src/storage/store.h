@@ -69,6 +69,7 @@
 //  - LookupObjects returns each id once, however often it is asked for; an empty id is
 //    kInvalidArgument.
 
+#include <compare>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -180,6 +181,14 @@ struct NewObject {
 };
 
 // One stored object version.
+// One object version named exactly (GetObjectVersions).
+struct ObjectVersionKey {
+  std::string id;
+  int64_t version = 0;
+  friend bool operator==(const ObjectVersionKey&, const ObjectVersionKey&) = default;
+  friend auto operator<=>(const ObjectVersionKey&, const ObjectVersionKey&) = default;
+};
+
 struct StoredObject {
   std::string id;
   std::string type;
@@ -431,6 +440,15 @@ class Store {
   // One object version with its bytes and label: kNotFound when absent from the collection.
   virtual Result<StoredObject> GetObjectVersion(const std::string& collection_id,
                                                 const std::string& id, int64_t version) = 0;
+
+  // The stored versions among `keys` (exact id and version) in one collection, with their bytes
+  // unless `metadata_only`, and labels; keys not stored are absent from the result, which is in
+  // no particular order and holds each version once however often its key is given. One
+  // indexed probe per key (no cross product of ids and versions). At most kMaxQueryValues keys
+  // (kInvalidArgument); kNotFound for an unknown collection.
+  virtual Result<std::vector<StoredObject>> GetObjectVersions(
+      const std::string& collection_id, const std::vector<ObjectVersionKey>& keys,
+      bool metadata_only) = 0;
 
   // --- Audit chain. AppendAudit: one transaction; returns the records as stored (seq, hashes).
   virtual Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,

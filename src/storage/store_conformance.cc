@@ -1998,6 +1998,48 @@ TEST_P(StoreConformance, GetObjectVersionReturnsBytesAndLabel) {
   EXPECT_CODE(store_->GetObjectVersion("nope", a, kT0), StatusCode::kNotFound);
 }
 
+TEST_P(StoreConformance, GetObjectVersionsProbesExactKeys) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("indicator", 2);
+  NewObject a1 = Labeled(a, kT0, Label(2, {kPartnerB}));
+  NewObject a2 = Labeled(a, kT0 + 1, Label(1));
+  NewObject b1 = Labeled(b, kT0 + 5, Label(3));
+  ASSERT_OK(fx.Add("c1", {a1, a2, b1}, kT0));
+  ASSERT_OK(fx.Add("c2", {Labeled(b, kT0, Label(1))}, kT0));
+
+  // (a, kT0+5) and (b, kT0) pair an id with another object's version: not stored in c1.
+  std::vector<ObjectVersionKey> keys = {{b, kT0 + 5}, {a, kT0}, {a, kT0 + 5},
+                                        {b, kT0},     {a, kT0}, {Id("indicator", 3), kT0}};
+  auto got = store_->GetObjectVersions("c1", keys, /*metadata_only=*/false);
+  ASSERT_OK(got);
+  ASSERT_EQ(got->size(), 2u);
+  std::map<ObjectVersionKey, StoredObject> by_key;
+  for (const StoredObject& o : *got) by_key[{o.id, o.version}] = o;
+  const ObjectVersionKey ka{a, kT0}, kb{b, kT0 + 5};
+  ASSERT_EQ(by_key.count(ka), 1u);
+  ASSERT_EQ(by_key.count(kb), 1u);
+  EXPECT_EQ(by_key[ka].json, a1.json);
+  EXPECT_EQ(by_key[ka].label, a1.label);
+  EXPECT_EQ(by_key[kb].json, b1.json);
+  EXPECT_EQ(by_key[kb].label, b1.label);
+  EXPECT_GT(by_key[kb].date_added, 0);
+
+  auto meta = store_->GetObjectVersions("c1", {{a, kT0 + 1}}, /*metadata_only=*/true);
+  ASSERT_OK(meta);
+  ASSERT_EQ(meta->size(), 1u);
+  EXPECT_EQ((*meta)[0].json, "");
+  EXPECT_EQ((*meta)[0].label, a2.label);
+
+  auto none = store_->GetObjectVersions("c1", {}, false);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_CODE(store_->GetObjectVersions("nope", {{a, kT0}}, false), StatusCode::kNotFound);
+  EXPECT_CODE(store_->GetObjectVersions("c1", {{"", kT0}}, false), StatusCode::kInvalidArgument);
+  std::vector<ObjectVersionKey> too_many(kMaxQueryValues + 1, ObjectVersionKey{a, kT0});
+  EXPECT_CODE(store_->GetObjectVersions("c1", too_many, false), StatusCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, FeedbackIsRecordedListedAndAnnounced) {
   SETUP_COLLECTIONS();
   const std::string tip = Id("indicator", 1);

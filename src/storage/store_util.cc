@@ -1,5 +1,6 @@
 #include "storage/store_util.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -80,6 +81,21 @@ Status ValidateLookupIds(const std::vector<std::string>& ids) {
     if (id.empty()) return InvalidArgumentError("an object id to look up is empty");
   }
   return Status::Ok();
+}
+
+Result<std::vector<ObjectVersionKey>> UniqueVersionKeys(const std::vector<ObjectVersionKey>& keys) {
+  if (keys.size() > kMaxQueryValues) {
+    return InvalidArgumentError("too many object versions in one lookup (" +
+                                std::to_string(keys.size()) + "; at most " +
+                                std::to_string(kMaxQueryValues) + ")");
+  }
+  for (const ObjectVersionKey& key : keys) {
+    if (key.id.empty()) return InvalidArgumentError("an object id to look up is empty");
+  }
+  std::vector<ObjectVersionKey> unique = keys;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  return unique;
 }
 
 ObjectLabel UnknownObjectLabel() {

@@ -60,6 +60,9 @@ Status ValidateChannel(const Channel& channel);
 Status ValidateAuditRecords(const std::vector<AuditRecord>& records);
 // kInvalidArgument for more than kMaxQueryValues ids or an empty id.
 Status ValidateLookupIds(const std::vector<std::string>& ids);
+// kInvalidArgument for more than kMaxQueryValues keys or an empty id; returns the keys sorted,
+// each once.
+Result<std::vector<ObjectVersionKey>> UniqueVersionKeys(const std::vector<ObjectVersionKey>& keys);
 
 // The label given to events about an object whose label is unknown (deleted since): TLP:RED with
 // no origin or recipients, so that no visibility filter lets it through by accident.

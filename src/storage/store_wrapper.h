@@ -100,6 +100,11 @@ class StoreWrapper : public Store {
                                         int64_t version) override {
     return target_->GetObjectVersion(collection_id, id, version);
   }
+  Result<std::vector<StoredObject>> GetObjectVersions(const std::string& collection_id,
+                                                      const std::vector<ObjectVersionKey>& keys,
+                                                      bool metadata_only) override {
+    return target_->GetObjectVersions(collection_id, keys, metadata_only);
+  }
   Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
                                                int64_t now_micros) override {
     return target_->AppendAudit(records, now_micros);

@@ -566,6 +566,24 @@ Result<StoredObject> MemoryStore::GetObjectVersion(const std::string& collection
                        " is not in collection '" + collection_id + "'");
 }
 
+Result<std::vector<StoredObject>> MemoryStore::GetObjectVersions(
+    const std::string& collection_id, const std::vector<ObjectVersionKey>& keys,
+    bool metadata_only) {
+  ASSIGN_OR_RETURN(std::vector<ObjectVersionKey> unique, UniqueVersionKeys(keys));
+  MutexLock lock(&mu_);
+  CollectionState* c = FindCollection(collection_id);
+  if (c == nullptr) return UnknownCollection(collection_id);
+  std::vector<StoredObject> out;
+  for (const ObjectVersionKey& key : unique) {
+    auto ids = c->by_id.find(key.id);
+    if (ids == c->by_id.end()) continue;
+    auto v = ids->second.find(key.version);
+    if (v != ids->second.end())
+      out.push_back(Project(c->by_date.at(v->second).object, metadata_only));
+  }
+  return out;
+}
+
 std::vector<AuditRecord> MemoryStore::AppendAuditLocked(const std::vector<AuditRecord>& records,
                                                         int64_t now_micros) {
   std::vector<AuditRecord> out;

@@ -1485,6 +1485,40 @@ Result<StoredObject> PostgresStore::GetObjectVersion(const std::string& collecti
       });
 }
 
+Result<std::vector<StoredObject>> PostgresStore::GetObjectVersions(
+    const std::string& collection_id, const std::vector<ObjectVersionKey>& keys,
+    bool metadata_only) {
+  ASSIGN_OR_RETURN(std::vector<ObjectVersionKey> unique, UniqueVersionKeys(keys));
+  return Read<std::vector<StoredObject>>(
+      "reading object versions", [&](PgConnection& c) -> Result<std::vector<StoredObject>> {
+        ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, collection_id, false));
+        if (unique.empty()) return std::vector<StoredObject>();
+        std::vector<std::string> ids;
+        std::vector<int64_t> versions;
+        ids.reserve(unique.size());
+        versions.reserve(unique.size());
+        for (const ObjectVersionKey& key : unique) {
+          ids.push_back(key.id);
+          versions.push_back(key.version);
+        }
+        // The keys as a relation joined on objects_by_id: one index probe per key.
+        Params p;
+        std::string sql = std::string("SELECT ") + kObjectColumns +
+                          (metadata_only ? "" : ", o.json") + " FROM unnest(" +
+                          p.AddTextArray(ids) + ", " + p.AddBigintArray(versions) +
+                          ") AS k(id, version) JOIN objects o ON o.coll = " + p.Add(coll.seq) +
+                          " AND o.id = k.id AND o.version = k.version";
+        ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+        std::vector<StoredObject> out;
+        out.reserve(static_cast<size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) {
+          ASSIGN_OR_RETURN(StoredObject o, ReadObjectRow(r, i, !metadata_only));
+          out.push_back(std::move(o));
+        }
+        return out;
+      });
+}
+
 Result<std::vector<AuditRecord>> PostgresStore::AppendAudit(const std::vector<AuditRecord>& records,
                                                             int64_t now_micros) {
   RETURN_IF_ERROR(ValidateAuditRecords(records));

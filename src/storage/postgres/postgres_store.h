@@ -172,6 +172,9 @@ class PostgresStore final : public Store {
   Result<std::vector<StoredObject>> LookupObjects(const std::vector<std::string>& ids) override;
   Result<StoredObject> GetObjectVersion(const std::string& collection_id, const std::string& id,
                                         int64_t version) override;
+  Result<std::vector<StoredObject>> GetObjectVersions(const std::string& collection_id,
+                                                      const std::vector<ObjectVersionKey>& keys,
+                                                      bool metadata_only) override;
 
   Result<std::vector<AuditRecord>> AppendAudit(const std::vector<AuditRecord>& records,
                                                int64_t now_micros) override;

@@ -1294,6 +1294,33 @@ Result<StoredObject> SqliteStore::GetObjectVersion(const std::string& collection
       });
 }
 
+Result<std::vector<StoredObject>> SqliteStore::GetObjectVersions(
+    const std::string& collection_id, const std::vector<ObjectVersionKey>& keys,
+    bool metadata_only) {
+  ASSIGN_OR_RETURN(std::vector<ObjectVersionKey> unique, UniqueVersionKeys(keys));
+  return Read<std::vector<StoredObject>>(
+      "reading object versions", [&](Connection& c) -> Result<std::vector<StoredObject>> {
+        ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, collection_id));
+        // One prepared statement, one objects_by_id probe per key.
+        ASSIGN_OR_RETURN(
+            Statement stmt,
+            c.Prepare(std::string("SELECT ") + kObjectColumns + (metadata_only ? "" : ", o.json") +
+                      " FROM objects o INDEXED BY objects_by_id WHERE o.coll = ?1 "
+                      "AND o.id = ?2 AND o.version = ?3"));
+        std::vector<StoredObject> out;
+        out.reserve(unique.size());
+        for (const ObjectVersionKey& key : unique) {
+          stmt.Reset();
+          stmt.Bind(1, coll.seq).Bind(2, key.id).Bind(3, key.version);
+          ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) continue;
+          ASSIGN_OR_RETURN(StoredObject o, ReadObjectRow(stmt, !metadata_only));
+          out.push_back(std::move(o));
+        }
+        return out;
+      });
+}
+
 Result<std::vector<AuditRecord>> SqliteStore::AppendAudit(const std::vector<AuditRecord>& records,
                                                           int64_t now_micros) {
   RETURN_IF_ERROR(ValidateAuditRecords(records));
