@@ -115,6 +115,157 @@ def pg_drop_database(name):
     psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, check=False)
 
 
+def pg_split_store_url(url):
+    """(libpq URL without our schema= parameter, schema, database name) of a --store URL."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schema = "public"
+    kept = []
+    for k, v in params:
+        if k == "schema":
+            schema = v or "public"
+        else:
+            kept.append((k, v))
+    database = parts.path.lstrip("/")
+    return (urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), "")), schema,
+            database)
+
+
+def sql_quote_ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value):
+    """A Python value as a SQL literal both SQLite and PostgreSQL read (PostgreSQL: bytes)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return "'\\x%s'::bytea" % bytes(value).hex()
+    text = str(value)
+    if "\x00" in text:
+        raise HubError("NUL in a SQL literal")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_bind(query, params):
+    """Replaces each ? of query with the literal of the next parameter."""
+    pieces = query.split("?")
+    if len(pieces) - 1 != len(params):
+        raise HubError("%d placeholders for %d parameters in %r" % (len(pieces) - 1, len(params),
+                                                                   query))
+    out = [pieces[0]]
+    for value, rest in zip(params, pieces[1:]):
+        out.append(sql_literal(value))
+        out.append(rest)
+    return "".join(out)
+
+
+def sqlite_text(value):
+    """A SQLite value as raw_sql returns it (text, like psql prints it)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
+PSQL_NULL = "\\N<null>"
+
+
+def psql_rows(url, sql, schema=None, timeout=120):
+    """Runs SQL with psql (search_path = schema when given); returns the rows as tuples of text
+    (None for NULL), parsed from psql's CSV output."""
+    import csv
+    import io
+    script = ""
+    if schema:
+        script = "SET search_path = %s;\n" % sql_quote_ident(schema)
+    script += sql.rstrip().rstrip(";") + ";\n"
+    p = subprocess.run(["psql", url, "-X", "-q", "-t", "--csv", "-v", "ON_ERROR_STOP=1",
+                        "-P", "null=" + PSQL_NULL],
+                       input=script, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise HubError("psql %r failed (%d): %s" % (sql[:300], p.returncode, p.stderr.strip()))
+    rows = []
+    for row in csv.reader(io.StringIO(p.stdout)):
+        rows.append(tuple(None if v == PSQL_NULL else v for v in row))
+    return rows
+
+
+def pg_cluster_files_dir():
+    """The directory holding the test cluster's files when they are readable here:
+    $LIAISON_TEST_PG_DIR (scripts/pg-cluster.sh's directory: data/ and the server log), else
+    the server's data_directory; None when neither can be read (e.g. a remote cluster)."""
+    d = os.environ.get("LIAISON_TEST_PG_DIR", "").strip()
+    if d and os.path.isdir(d):
+        return d
+    try:
+        d = psql("SHOW data_directory").strip()
+    except (HubError, OSError, subprocess.SubprocessError):
+        return None
+    if d and os.path.isdir(d) and os.access(d, os.R_OK | os.X_OK):
+        return d
+    return None
+
+
+def pg_cluster_dump():
+    """Yields ("cluster file <path>", bytes) for every file of the test cluster when its files
+    are readable here (pg_cluster_files_dir()), after a CHECKPOINT so that heap and index pages are
+    on disk and not only in the WAL and shared buffers; nothing otherwise."""
+    root = pg_cluster_files_dir()
+    if root is None:
+        return
+    psql("CHECKPOINT")
+    for where, data in read_tree(root):
+        yield "cluster file " + where, data
+
+
+def find_in_parts(parts, needles):
+    """({needle: [where found]}, [where searched]) over (where, bytes) pairs."""
+    wanted = [n.encode("utf-8") if isinstance(n, str) else n for n in needles]
+    found = {n: [] for n in needles}
+    searched = []
+    for where, data in parts:
+        searched.append(where)
+        for needle, raw in zip(needles, wanted):
+            if raw in data:
+                found[needle].append(where)
+    return found, searched
+
+
+def read_tree(root):
+    """Yields (relative path, bytes) for every regular file under root; files that vanish or
+    cannot be read while the server runs are skipped (PostgreSQL removes and recycles files)."""
+    for dirpath, _, filenames in os.walk(root):
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            try:
+                if not os.path.isfile(path) or os.path.islink(path):
+                    continue
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            yield os.path.relpath(path, root), data
+
+
+def new_store_args(test):
+    """Store arguments for a brand-new hub a test creates itself with `liaison init --data DIR`:
+    [] on SQLite (the store lives in DIR); on PostgreSQL ["--store", URL] of a fresh empty
+    database, dropped when the test ends (test.addCleanup)."""
+    if STORE_BACKEND != "postgres":
+        return []
+    require_postgres()
+    name, url = pg_create_database("e2ecli")
+    test.addCleanup(pg_drop_database, name)
+    return ["--store", url]
+
+
 def require_postgres(binary=None):
     """Raises unittest.SkipTest unless PostgreSQL hubs can run (DSN set, binary has --store)."""
     if not pg_dsn():
@@ -407,6 +558,164 @@ class Hub:
         if self._own_database and not self.keep_dir:
             pg_drop_database(self._own_database)
             self._own_database = None
+
+    # ---------------------------------------------------------------------------- raw store
+    # The hub's store as an operator (or an attacker) with the database in hand sees it, the same
+    # way on both backends: SQL on the hub's own tables (SQLite: hub.db through Python's sqlite3;
+    # PostgreSQL: psql on the hub's database with search_path = its schema), every byte of it at
+    # rest (raw_dump), a consistent copy to edit (snapshot), and, on PostgreSQL, the database made
+    # unreachable for this hub alone. Tests write portable SQL: both schemas use the same table
+    # and column names (storage/sqlite/sqlite_schema.cc, storage/postgres/pg_schema.cc).
+
+    @property
+    def backend(self):
+        """"postgres" when this hub's store is a PostgreSQL database, else "sqlite"."""
+        return "postgres" if self.store_url else "sqlite"
+
+    def sqlite_path(self):
+        return os.path.join(self.data_dir, "hub.db")
+
+    def sqlite_files(self):
+        """hub.db and whichever of its -wal, -shm and -journal files exist."""
+        base = self.sqlite_path()
+        return [p for p in (base, base + "-wal", base + "-shm", base + "-journal")
+                if os.path.exists(p)]
+
+    @property
+    def pg_database(self):
+        """Name of this PostgreSQL hub's database."""
+        return pg_split_store_url(self.store_url)[2]
+
+    @property
+    def pg_schema(self):
+        """Schema holding this PostgreSQL hub's tables (the URL's schema=, default public)."""
+        return pg_split_store_url(self.store_url)[1]
+
+    def raw_sql(self, query, *params, timeout=120):
+        """Runs one SQL statement directly on this hub's store, beside (not through) the hub,
+        which may be running. `?` placeholders take `params` (str, int, bytes, None). Returns the
+        rows as tuples of text values (numbers and booleans as PostgreSQL prints them: SQLite
+        booleans are 0/1, PostgreSQL's t/f; bytes as \\x<hex>; None for NULL). Statements without
+        rows return []; use RETURNING to count what an UPDATE or DELETE touched. Raises HubError
+        when the statement fails."""
+        if self.backend == "sqlite":
+            import sqlite3
+            path = self.sqlite_path()
+            if not os.path.exists(path):
+                raise HubError("no SQLite store at %s" % path)
+            con = sqlite3.connect(path, timeout=60)
+            try:
+                with con:
+                    rows = con.execute(query, params).fetchall()
+            except sqlite3.Error as e:
+                raise HubError("sqlite3 %r failed: %s" % (query, e)) from e
+            finally:
+                con.close()
+            return [tuple(sqlite_text(v) for v in row) for row in rows]
+        url, schema, _ = pg_split_store_url(self.store_url)
+        return psql_rows(url, sql_bind(query, params), schema=schema, timeout=timeout)
+
+    def raw_dump(self, cluster_files=True):
+        """Yields (where, bytes) for every byte of this hub's data at rest, as an attacker with
+        the database (a dump, or the server's disk) would read it. SQLite: hub.db and its -wal,
+        -shm and -journal files. PostgreSQL: `pg_dump --schema=<the hub's schema>` of its database
+        and, when cluster_files and the cluster's files are readable here (pg_cluster_dump()),
+        every file of the cluster (WAL included; other tests' databases too)."""
+        if self.backend == "sqlite":
+            files = self.sqlite_files()
+            if not files:
+                raise HubError("no SQLite files in %s" % self.data_dir)
+            for path in files:
+                with open(path, "rb") as f:
+                    yield os.path.basename(path), f.read()
+            return
+        url, schema, _ = pg_split_store_url(self.store_url)
+        p = subprocess.run(["pg_dump", "--schema=" + schema, url], capture_output=True,
+                           timeout=300)
+        if p.returncode != 0:
+            raise HubError("pg_dump failed (%d): %s" % (p.returncode,
+                                                      p.stderr.decode("utf-8", "replace")))
+        yield "pg_dump --schema=%s" % schema, p.stdout
+        if cluster_files:
+            yield from pg_cluster_dump()
+
+    def raw_find(self, *needles, cluster_files=True):
+        """Searches raw_dump(cluster_files) for each needle (bytes or str); returns ({needle:
+        [where found]}, [every part searched]) so a test can say what it looked at."""
+        return find_in_parts(self.raw_dump(cluster_files=cluster_files), needles)
+
+    def raw_dump_has_cluster_files(self):
+        """Whether raw_dump() includes the database server's files (always for SQLite)."""
+        return self.backend == "sqlite" or pg_cluster_files_dir() is not None
+
+    def snapshot(self, data_dir):
+        """A consistent copy of this hub, which may keep running: its data directory (keys)
+        copied to `data_dir`, and its store copied too (SQLite: online backup of hub.db;
+        PostgreSQL: pg_dump of its schema restored into a fresh database). Returns a Hub (not
+        started) on the copy, with this hub's passwords; edit it with raw_sql, run commands with
+        cli(..., "--data", copy.data_dir), and call cleanup() (removes the copy's database, not
+        data_dir's parent)."""
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.copytree(self.data_dir, data_dir, ignore=shutil.ignore_patterns("hub.db*"))
+        if self.backend == "sqlite":
+            import sqlite3
+            copy = Hub(binary=self.binary, data_dir=data_dir, store_url="")
+            copy.store_url = None
+            source = sqlite3.connect("file:%s?mode=ro" % self.sqlite_path(), uri=True, timeout=60)
+            target = sqlite3.connect(copy.sqlite_path())
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
+        else:
+            url, schema, _ = pg_split_store_url(self.store_url)
+            name, _ = pg_create_database("e2ecopy")
+            copy_url = pg_url_for(name, dsn=self.store_url)  # keeps ?schema=
+            copy = Hub(binary=self.binary, data_dir=data_dir, store_url=copy_url)
+            copy._own_database = name
+            try:
+                target_url = pg_url_for(name)
+                if schema == "public":
+                    psql("DROP SCHEMA public CASCADE", database=name)
+                dump = subprocess.run(["pg_dump", "--schema=" + schema, url], capture_output=True,
+                                      timeout=300)
+                if dump.returncode != 0:
+                    raise HubError("pg_dump failed: %s" % dump.stderr.decode("utf-8", "replace"))
+                restore = subprocess.run(["psql", target_url, "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+                                         input=dump.stdout, capture_output=True, timeout=300)
+                if restore.returncode != 0:
+                    raise HubError("restoring the dump failed: %s"
+                                   % restore.stderr.decode("utf-8", "replace"))
+            except Exception:
+                copy.cleanup()
+                raise
+        copy.passwords = dict(self.passwords)
+        copy.admin_user = self.admin_user
+        copy.default_collection = self.default_collection
+        return copy
+
+    def pg_sessions(self):
+        """PostgreSQL: this hub's sessions on its database, as (pid, state, in_transaction,
+        wrote, query) from pg_stat_activity; `wrote` is true when the session's open transaction
+        already holds a transaction id (it has written something)."""
+        rows = psql_rows(pg_dsn(), sql_bind(
+            "SELECT pid, coalesce(state, ''), xact_start IS NOT NULL, backend_xid IS NOT NULL, "
+            "left(coalesce(query, ''), 200) FROM pg_stat_activity "
+            "WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            (self.pg_database,)))
+        return [(int(r[0]), r[1], r[2] == "t", r[3] == "t", r[4]) for r in rows]
+
+    def pg_block_connections(self):
+        """PostgreSQL: makes this hub's database unreachable for this hub alone (the cluster and
+        other databases keep running): refuses new connections and terminates the open ones."""
+        db = self.pg_database
+        psql('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS false' % db)
+        psql(sql_bind("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE datname = ? AND pid <> pg_backend_pid()", (db,)))
+
+    def pg_allow_connections(self):
+        psql('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS true' % self.pg_database)
 
     # ---------------------------------------------------------------------------- HTTP
 

@@ -243,20 +243,13 @@ class SmallBodyLimitTest(HubTestCase):
 
     @classmethod
     def prepare_hub(cls, hub):
-        # Test fixture only: lower the API root's max_content_length in the SQLite store (there
-        # is no CLI for it). Fails loudly if the schema changes.
-        import glob
-        import sqlite3
-        dbs = glob.glob(os.path.join(hub.data_dir, "*.db"))
-        con = sqlite3.connect(dbs[0])
-        try:
-            with con:
-                n = con.execute("UPDATE api_roots SET max_content_length = ? WHERE name = 'api'",
-                                (cls.LIMIT,)).rowcount
-            if n != 1:
-                raise AssertionError("api_roots has no 'api' row")
-        finally:
-            con.close()
+        # Test fixture only: lower the API root's max_content_length in the hub's store (there is
+        # no CLI for it), directly in the database on either backend. Fails loudly if the schema
+        # changes.
+        rows = hub.raw_sql("UPDATE api_roots SET max_content_length = ? WHERE name = 'api' "
+                           "RETURNING name", cls.LIMIT)
+        if len(rows) != 1:
+            raise AssertionError("api_roots has no 'api' row (%s store)" % hub.backend)
 
     def test_api_root_reports_the_limit(self):
         r = self.get(API_ROOT, user="pub")

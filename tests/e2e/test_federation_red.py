@@ -3,17 +3,19 @@ key before it leaves the originating hub, and is stored encrypted on every hub, 
 or a relay reveals nothing."
 
 A publishes RED objects for B carrying a unique marker string; A and B are partners of C as well.
-The marker must not appear in any hub's database files (hub.db, -wal, -shm), neither while the
-hubs run nor after they stop, nor in what A serves its partners; yet A's and B's own readers read
-the plaintext through TAXII (each such read audited "read-red"), and C has nothing.
+The marker must not appear in any hub's database at rest (SQLite: hub.db, -wal, -shm; PostgreSQL:
+pg_dump of the hub's schema and every file of the cluster, WAL included, when they are readable
+here), neither while the hubs run nor after they stop, nor in what A serves its partners; yet A's
+and B's own readers read the plaintext through TAXII (each such read audited "read-red"), and C
+has nothing.
 """
 
-import os
 import secrets
 import unittest
 
 from federation import (FederationTestCase, channel, partner, partner_auth, tlp_indicator,
                         without_signature)
+from hub import find_in_parts, pg_cluster_dump
 
 
 class RedTest(FederationTestCase):
@@ -40,15 +42,29 @@ class RedTest(FederationTestCase):
             b.wait_object(b.inbox, obj["id"])
             a.wait_receipts(obj["id"], {b.identity_id: "delivered"})
 
-    def assertNoMarker(self, hub, when):
-        marker = self.marker.encode("ascii")
-        files = hub.db_files()
-        self.assertTrue(files, "no database files for %s" % hub.name)
-        for path in files:
-            with open(path, "rb") as f:
-                data = f.read()
-            self.assertNotIn(marker, data, "%s: RED plaintext in %s (%s)"
-                             % (hub.name, os.path.basename(path), when))
+    def assertNoMarker(self, when):
+        """Nothing an attacker with a hub's database can read holds the marker: on SQLite hub.db
+        and its -wal/-shm/-journal files; on PostgreSQL a pg_dump of each hub's schema and, when
+        the cluster's files are readable here, every file of the cluster (heap, indexes, WAL),
+        searched once for the three hubs. The RED objects' ids (stored in clear as keys at A and
+        B) must be found in the same places: proof that the search saw the hubs' data."""
+        ids = [obj["id"] for obj in self.objects]
+        for hub in (self.a, self.b, self.c):
+            found, parts = hub.raw_find(self.marker, *ids, cluster_files=False)
+            self.assertTrue(parts, "nothing to search for %s" % hub.name)
+            self.assertEqual(found[self.marker], [], "%s (%s store): RED plaintext in %s (%s)"
+                             % (hub.name, hub.backend, found[self.marker], when))
+            if hub is not self.c:
+                for oid in ids:
+                    self.assertTrue(found[oid], "%s: object %s not found in %r: the search "
+                                    "missed the hub's data" % (hub.name, oid, parts))
+        if self.a.backend == "postgres" and self.a.raw_dump_has_cluster_files():
+            found, parts = find_in_parts(pg_cluster_dump(), [self.marker] + ids)
+            self.assertEqual(found[self.marker], [], "RED plaintext in the PostgreSQL cluster's "
+                             "files %s (%s)" % (found[self.marker], when))
+            for oid in ids:
+                self.assertTrue(found[oid], "object %s not in any of the cluster's %d files"
+                                % (oid, len(parts)))
 
     def test_recipients_read_plaintext_through_taxii(self):
         a, b = self.a, self.b
@@ -88,13 +104,13 @@ class RedTest(FederationTestCase):
             self.assertEqual(self.b.receipts(object_id=obj["id"]), [])
 
     def test_zz_marker_absent_from_every_database(self):
-        # Named zz_ so it runs last: it stops the hubs to check the checkpointed files too.
-        for hub in (self.a, self.b, self.c):
-            self.assertNoMarker(hub, "running")
+        # Named zz_ so it runs last: it stops the hubs to check the checkpointed files too (on
+        # PostgreSQL: what the hubs left in the cluster once their connections closed).
+        self.assertNoMarker("running")
         for hub in (self.a, self.b, self.c):
             rc = hub.stop()
             self.assertEqual(rc, 0, hub.log_tail())
-            self.assertNoMarker(hub, "stopped")
+        self.assertNoMarker("stopped")
 
 
 if __name__ == "__main__":
