@@ -1,8 +1,10 @@
 """Provenance and audit (issue 4): objects POSTed to B's inbox with A's own partner credentials are
 refused when they are tampered with, carry a forged signature or none, or claim A with another key;
 each refusal is a clear status failure plus an audit "reject" entry; replaying an old signed object
-changes nothing. `liaison audit verify` says OK, then detects an altered entry and a removed entry
-after hub.db is edited with sqlite3.
+changes nothing. An object (or its kept signature) altered in A's database is refused by B. `liaison
+audit verify` says OK, then detects an altered, a removed and (with --expect-head) a truncated
+entry in a copy of B's store edited directly (SQLite: hub.db with sqlite3; PostgreSQL: a pg_dump
+of B's schema restored into a fresh database and edited with psql: Hub.snapshot, Hub.raw_sql).
 
 Signed objects come from the hub itself (B pulls A's wire form, signed by A); forgeries are made
 with keys of the test's own (stix_sig.py, an independent Ed25519 implementation).
@@ -10,13 +12,12 @@ with keys of the test's own (stix_sig.py, an independent Ed25519 implementation)
 
 import json
 import os
-import shutil
-import sqlite3
 import unittest
 
 import stix_sig
 from federation import (FederationTestCase, channel, partner, partner_auth, tlp_indicator,
                         wait_until, without_signature)
+from hub import minified
 
 
 class TamperTest(FederationTestCase):
@@ -110,93 +111,102 @@ class TamperTest(FederationTestCase):
         latest = b.get_object(b.inbox, obj["id"])
         self.assertEqual(without_signature(latest[0]), v2)
 
+    def test_object_altered_in_origin_database_is_refused(self):
+        """Someone with write access to A's database alters a stored object, then its kept
+        signature (a label column). A serves what its store holds, with the signature it computed
+        at publish; that signature no longer matches, so B refuses the object exactly like one
+        tampered with in transit (status failure, audit "reject"), and keeps the original."""
+        a, b = self.a, self.b
+        obj, wire = self.delivered_pair(n=9)
+        other, other_wire = self.delivered_pair(n=10)
+        rows = a.raw_sql("SELECT json, signature FROM objects WHERE id = ?", obj["id"])
+        self.assertEqual(len(rows), 1, rows)
+        stored_json, stored_signature = rows[0]
+        self.assertEqual(json.loads(stored_json), obj)
+        self.assertTrue(stored_signature, "A keeps no signature label for %s" % obj["id"])
+
+        # 1. The object's bytes: a new name and a later modified (a new version, were it signed).
+        altered = dict(obj, name="altered in A's database", modified="2024-06-01T00:00:00.000Z")
+        n = a.raw_sql("UPDATE objects SET json = ? WHERE id = ? RETURNING id",
+                      minified(altered), obj["id"])
+        self.assertEqual(len(n), 1, n)
+        served = a.get_object(a.default_collection, obj["id"], auth=partner_auth(a, b))
+        self.assertEqual(without_signature(served[0]), altered, "A serves what its store holds")
+        self.assertIsNotNone(stix_sig.check_signature(served[0], a.identity["sign_key"]),
+                             "the stale signature must not verify over the altered object")
+        self.assertRefused(served[0], "object altered in A's database")
+        self.assertEqual(without_signature(b.get_object(b.inbox, obj["id"])[0]), obj)
+
+        # 2. The signature label: the object's bytes restored, another object's signature kept.
+        a.raw_sql("UPDATE objects SET json = ?, signature = (SELECT signature FROM objects "
+                  "WHERE id = ?) WHERE id = ? RETURNING id", stored_json, other["id"], obj["id"])
+        served = a.get_object(a.default_collection, obj["id"], auth=partner_auth(a, b))
+        self.assertEqual(without_signature(served[0]), obj)
+        self.assertEqual(served[0].get("x_liaison_signature"),
+                         other_wire.get("x_liaison_signature"), "A serves the label it holds")
+        self.assertIsNotNone(stix_sig.check_signature(served[0], a.identity["sign_key"]))
+        refused = dict(served[0], modified="2024-06-02T00:00:00.000Z")  # not a held version
+        self.assertRefused(refused, "object with a swapped signature label")
+
+        # Restored, A's wire form verifies again.
+        a.raw_sql("UPDATE objects SET signature = ? WHERE id = ? RETURNING id", stored_signature,
+                  obj["id"])
+        served = a.get_object(a.default_collection, obj["id"], auth=partner_auth(a, b))
+        self.assertEqual(served[0], wire)
+        self.assertIsNone(stix_sig.check_signature(served[0], a.identity["sign_key"]))
+
     def test_audit_verify_detects_altered_and_removed_entries(self):
         b = self.b
         self.delivered_pair(n=8)
         out = b.cli_data("audit", "verify")
         self.assertIn("audit chain OK", out.stdout)
-        # Edit a copy of B's database (the hub keeps running on the original).
+        # Edit a consistent copy of B's hub (SQLite: online backup of hub.db; PostgreSQL: pg_dump
+        # restored into a fresh database); the hub keeps running on the original.
         work = os.path.join(os.path.dirname(b.data_dir), "tampered")
-        self.copy_data_dir(b.data_dir, work)
-        db = os.path.join(work, "hub.db")
-        table, cols = self.audit_table(db)
-        con = sqlite3.connect(db)
-        try:
-            seqs = [r[0] for r in con.execute("SELECT seq FROM %s ORDER BY seq" % table)]
-            self.assertGreaterEqual(len(seqs), 3, "expected a few audit entries")
-            middle = seqs[len(seqs) // 2]
-            column = "detail" if "detail" in cols else "subject"
-            original = con.execute("SELECT %s FROM %s WHERE seq=?" % (column, table),
-                                   (middle,)).fetchone()[0]
-            con.execute("UPDATE %s SET %s=? WHERE seq=?" % (table, column),
-                        ((original or "") + " ", middle))
-            con.commit()
-        finally:
-            con.close()
-        p = b.cli("audit", "verify", "--data", work, check=False)
+        copy = b.snapshot(work)
+        self.addCleanup(copy.cleanup)
+
+        def verify(*extra):
+            return copy.cli("audit", "verify", "--data", copy.data_dir, *extra, check=False)
+
+        p = verify()
+        self.assertEqual(p.returncode, 0, (p.stdout, p.stderr))
+        seqs = [int(r[0]) for r in copy.raw_sql("SELECT seq FROM audit ORDER BY seq")]
+        self.assertGreaterEqual(len(seqs), 3, "expected a few audit entries")
+        middle = seqs[len(seqs) // 2]
+        original = copy.raw_sql("SELECT detail FROM audit WHERE seq = ?", middle)[0][0]
+        self.assertEqual(len(copy.raw_sql("UPDATE audit SET detail = ? WHERE seq = ? RETURNING seq",
+                                          (original or "") + " ", middle)), 1)
+        p = verify()
         self.assertEqual(p.returncode, 1, (p.stdout, p.stderr))
         self.assertIn(str(middle), p.stdout + p.stderr)
 
         # Put it back: OK again. Then remove the entry instead.
-        con = sqlite3.connect(db)
-        try:
-            con.execute("UPDATE %s SET %s=? WHERE seq=?" % (table, column), (original, middle))
-            con.commit()
-        finally:
-            con.close()
-        p = b.cli("audit", "verify", "--data", work, check=False)
+        copy.raw_sql("UPDATE audit SET detail = ? WHERE seq = ? RETURNING seq", original, middle)
+        p = verify()
         self.assertEqual(p.returncode, 0, (p.stdout, p.stderr))
-        con = sqlite3.connect(db)
-        try:
-            con.execute("DELETE FROM %s WHERE seq=?" % table, (middle,))
-            con.commit()
-        finally:
-            con.close()
-        p = b.cli("audit", "verify", "--data", work, check=False)
+        self.assertEqual(len(copy.raw_sql("DELETE FROM audit WHERE seq = ? RETURNING seq",
+                                          middle)), 1)
+        p = verify()
         self.assertEqual(p.returncode, 1, (p.stdout, p.stderr))
         self.assertIn("liaison:", p.stderr)
 
         # Removing the newest entries leaves a valid shorter chain: --expect-head catches it.
-        self.copy_data_dir(b.data_dir, work)
-        out = b.cli("audit", "verify", "--data", work).stdout
-        head = out.strip().rsplit("head ", 1)[-1].split()[0]
-        self.assertRegex(head, r"^\d+:[0-9a-f]+$", out)
-        p = b.cli("audit", "verify", "--data", work, "--expect-head", head, check=False)
+        copy.cleanup()
+        copy = b.snapshot(work)
+        self.addCleanup(copy.cleanup)
+        out = verify()
+        self.assertEqual(out.returncode, 0, (out.stdout, out.stderr))
+        head = out.stdout.strip().rsplit("head ", 1)[-1].split()[0]
+        self.assertRegex(head, r"^\d+:[0-9a-f]+$", out.stdout)
+        p = verify("--expect-head", head)
         self.assertEqual(p.returncode, 0, (p.stdout, p.stderr))
-        con = sqlite3.connect(db)
-        try:
-            con.execute("DELETE FROM %s WHERE seq=(SELECT MAX(seq) FROM %s)" % (table, table))
-            con.commit()
-        finally:
-            con.close()
-        p = b.cli("audit", "verify", "--data", work, check=False)
+        self.assertEqual(len(copy.raw_sql("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM "
+                                          "audit) RETURNING seq")), 1)
+        p = verify()
         self.assertEqual(p.returncode, 0, "a truncated chain is still a chain: %r" % (p.stdout,))
-        p = b.cli("audit", "verify", "--data", work, "--expect-head", head, check=False)
+        p = verify("--expect-head", head)
         self.assertEqual(p.returncode, 1, (p.stdout, p.stderr))
-
-    @staticmethod
-    def copy_data_dir(src, dst):
-        """A consistent copy of a live hub's data directory (SQLite online backup for hub.db)."""
-        shutil.rmtree(dst, ignore_errors=True)
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("hub.db*"))
-        source = sqlite3.connect("file:%s?mode=ro" % os.path.join(src, "hub.db"), uri=True)
-        target = sqlite3.connect(os.path.join(dst, "hub.db"))
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
-
-    def audit_table(self, db):
-        con = sqlite3.connect(db)
-        try:
-            for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-                cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % name)]
-                if "audit" in name and "seq" in cols and "hash" in cols:
-                    return name, cols
-        finally:
-            con.close()
-        self.fail("no audit table with seq and hash columns in " + db)
 
 
 if __name__ == "__main__":
