@@ -1,5 +1,8 @@
 """The `liaison` command forms that scripts rely on (issue 2, "Required CLI"): init, user add,
 serve, validate, publish, and --help everywhere.
+
+On PostgreSQL (e2e_pg_test_cli) the hubs these tests create with `init --data DIR` also get
+`--store URL` of a fresh database (hub.new_store_args), and so does every command run on them.
 """
 
 import json
@@ -8,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from hub import API_ROOT, Hub, HubTestCase, envelope, find_binary, indicator, malware
+from hub import API_ROOT, HubTestCase, envelope, find_binary, indicator, malware, new_store_args
 
 
 def bundle(objects):
@@ -50,44 +53,68 @@ class CliOfflineTest(unittest.TestCase):
 
     def test_init_creates_hub_and_refuses_second_time(self):
         data = os.path.join(self.tmp.name, "hub")
-        p = self.run_cli("init", "--data", data, "--org", "Org A")
+        store = new_store_args(self)
+        p = self.run_cli("init", "--data", data, "--org", "Org A", *store)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"admin user 'admin' created with password: \S{12,}")
-        p2 = self.run_cli("init", "--data", data, "--org", "Org A")
+        password = p.stdout.split("created with password:", 1)[1].split()[0]
+        p2 = self.run_cli("init", "--data", data, "--org", "Org A", *store)
         self.assertNotEqual(p2.returncode, 0, "init over an existing hub must refuse")
         self.assertIn("liaison:", p2.stderr)
         # The first admin password still works: the second init changed nothing.
         self.assertNotIn("created with password", p2.stdout)
+        if store:
+            # The hub lives in the database: a new data directory does not make room for a
+            # second hub in it.
+            p3 = self.run_cli("init", "--data", os.path.join(self.tmp.name, "hub-b"), *store)
+            self.assertNotEqual(p3.returncode, 0, "init over a database holding a hub must refuse")
+            self.assertIn("liaison:", p3.stderr)
+            self.assertNotIn("created with password", p3.stdout)
+        p = self.run_cli("user", "add", "r1", "--role", "reader", "--password-stdin", "--data",
+                         data, *store, input="secret-password-r1\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.run_cli("user", "list", "--data", data, *store)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("admin", p.stdout)
+        self.assertIn("r1", p.stdout)
+        self.assertTrue(password)
 
     def test_init_with_custom_admin_user(self):
         data = os.path.join(self.tmp.name, "hub2")
-        p = self.run_cli("init", "--data", data, "--admin-user", "root-admin")
+        p = self.run_cli("init", "--data", data, "--admin-user", "root-admin",
+                         *new_store_args(self))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("admin user 'root-admin' created with password:", p.stdout)
 
     def test_user_add_roles_and_errors(self):
         data = os.path.join(self.tmp.name, "hub3")
-        self.assertEqual(self.run_cli("init", "--data", data).returncode, 0)
+        store = new_store_args(self)
+        self.assertEqual(self.run_cli("init", "--data", data, *store).returncode, 0)
         for name, role in (("a1", "admin"), ("p1", "publisher"), ("r1", "reader")):
             p = self.run_cli("user", "add", name, "--role", role, "--password-stdin", "--data",
-                             data, input="secret-password-%s\n" % name)
+                             data, *store, input="secret-password-%s\n" % name)
             self.assertEqual(p.returncode, 0, (name, p.stderr))
         p = self.run_cli("user", "add", "p1", "--role", "reader", "--password-stdin", "--data",
-                         data, input="another-password\n")
+                         data, *store, input="another-password\n")
         self.assertNotEqual(p.returncode, 0, "duplicate user must be refused")
         p = self.run_cli("user", "add", "x1", "--role", "superuser", "--password-stdin",
-                         "--data", data, input="password-x1\n")
+                         "--data", data, *store, input="password-x1\n")
         self.assertNotEqual(p.returncode, 0, "unknown role must be refused")
         p = self.run_cli("user", "add", "x2", "--role", "reader", "--password-stdin", "--data",
-                         data, input="")
+                         data, *store, input="")
         self.assertNotEqual(p.returncode, 0, "an empty password must be refused")
+        # No hub: a missing directory (SQLite), or an empty database (PostgreSQL).
         p = self.run_cli("user", "add", "x3", "--role", "reader", "--password-stdin", "--data",
-                         os.path.join(self.tmp.name, "no-such-hub"), input="password-x3\n")
+                         os.path.join(self.tmp.name, "no-such-hub"), *new_store_args(self),
+                         input="password-x3\n")
         self.assertNotEqual(p.returncode, 0, "user add without a hub must fail")
+        self.assertIn("liaison:", p.stderr)
 
     def test_serve_without_init_fails(self):
+        # No hub: a missing directory (SQLite), or an empty database (PostgreSQL). Must exit
+        # (a hang fails with the run's timeout), not serve.
         p = self.run_cli("serve", "--data", os.path.join(self.tmp.name, "missing"), "--listen",
-                         "127.0.0.1:0")
+                         "127.0.0.1:0", *new_store_args(self))
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("liaison:", p.stderr)
 
