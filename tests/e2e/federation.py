@@ -1,6 +1,7 @@
 """Harness for the partnership tests (issue 4): several real hubs on loopback, partnered with the
 CLI exactly as an operator would do it, plus the helpers the tests share (TLP markings, waiting for
-deliveries, the event stream, receipts, feedback, direct looks at a hub's SQLite files).
+deliveries, the event stream, receipts, feedback; direct looks at a hub's store are Hub.raw_sql
+and friends in hub.py, for SQLite and PostgreSQL alike).
 
     a, b = FedHub("a", "Agency A"), FedHub("b", "Agency B")
     for h in (a, b): h.setup(); h.start()
@@ -21,7 +22,6 @@ import os
 import queue
 import re
 import socket
-import sqlite3
 import threading
 import time
 import unittest
@@ -272,15 +272,8 @@ class FedHub(Hub):
             args += ["--kind", kind]
         return self.cli_data(*args).stdout
 
-    # Database files --------------------------------------------------------------------------
-
-    def db_path(self):
-        return os.path.join(self.data_dir, "hub.db")
-
-    def db_files(self):
-        base = self.db_path()
-        return [p for p in (base, base + "-wal", base + "-shm", base + "-journal")
-                if os.path.exists(p)]
+    # The raw store (inspection and tampering beside the hub, on either backend): Hub.raw_sql,
+    # Hub.raw_dump / raw_find, Hub.snapshot and Hub.pg_* in hub.py.
 
 
 def partner(x, y):
@@ -522,14 +515,3 @@ class FederationTestCase(unittest.TestCase):
         for h in self.fed.hubs:
             if h.proc is not None:
                 self.assertTrue(h.alive(), "hub %s died:\n%s" % (h.name, h.log_tail()))
-
-
-def sqlite_tables(path):
-    """{table: [column names]} of a SQLite file (read-only)."""
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)] for t in tables}
-    finally:
-        con.close()

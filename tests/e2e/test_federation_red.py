@@ -37,6 +37,10 @@ class RedTest(FederationTestCase):
             tlp_indicator("red", 2, recipients=[b.identity_id], name="second " + cls.marker,
                           pattern="[user-account:account_login = '%s']" % cls.marker),
         ]
+        # The control: a GREEN object (stored in clear) whose marker the same search must find,
+        # so that "not found" above means absent, not unsearched.
+        cls.control = "GREENCONTROL" + secrets.token_hex(12)
+        a.publish_ok([tlp_indicator("green", 3, name=cls.control)])
         a.publish_ok(cls.objects)
         for obj in cls.objects:
             b.wait_object(b.inbox, obj["id"])
@@ -47,21 +51,27 @@ class RedTest(FederationTestCase):
         and its -wal/-shm/-journal files; on PostgreSQL a pg_dump of each hub's schema and, when
         the cluster's files are readable here, every file of the cluster (heap, indexes, WAL),
         searched once for the three hubs. The RED objects' ids (stored in clear as keys at A and
-        B) must be found in the same places: proof that the search saw the hubs' data."""
+        B) must be found in the same places, and so must a GREEN control marker published at A
+        in clear: proof that the search saw the hubs' data and finds plaintext."""
         ids = [obj["id"] for obj in self.objects]
         for hub in (self.a, self.b, self.c):
-            found, parts = hub.raw_find(self.marker, *ids, cluster_files=False)
+            found, parts = hub.raw_find(self.marker, self.control, *ids, cluster_files=False)
             self.assertTrue(parts, "nothing to search for %s" % hub.name)
             self.assertEqual(found[self.marker], [], "%s (%s store): RED plaintext in %s (%s)"
                              % (hub.name, hub.backend, found[self.marker], when))
+            if hub is self.a:
+                self.assertTrue(found[self.control], "A: the GREEN control marker not found in "
+                                "%r: the search cannot see plaintext" % parts)
             if hub is not self.c:
                 for oid in ids:
                     self.assertTrue(found[oid], "%s: object %s not found in %r: the search "
                                     "missed the hub's data" % (hub.name, oid, parts))
         if self.a.backend == "postgres" and self.a.raw_dump_has_cluster_files():
-            found, parts = find_in_parts(pg_cluster_dump(), [self.marker] + ids)
+            found, parts = find_in_parts(pg_cluster_dump(), [self.marker, self.control] + ids)
             self.assertEqual(found[self.marker], [], "RED plaintext in the PostgreSQL cluster's "
                              "files %s (%s)" % (found[self.marker], when))
+            self.assertTrue(found[self.control], "the GREEN control marker is in none of the "
+                            "cluster's %d files" % len(parts))
             for oid in ids:
                 self.assertTrue(found[oid], "object %s not in any of the cluster's %d files"
                                 % (oid, len(parts)))
