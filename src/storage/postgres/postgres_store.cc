@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "audit/chain.h"
+#include "common/log.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/store_util.h"
@@ -402,6 +404,13 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
   std::unique_ptr<PostgresStore> store(
       new PostgresStore(std::make_shared<const ConnectSpec>(std::move(spec)), options));
   RETURN_IF_ERROR(store->Migrate());
+  // A hub loaded by other means (a restore, a node that stopped before checking): give the
+  // planner statistics before the first page is read. An optimisation: failures only log.
+  Result<std::vector<std::string>> analyzed = store->EnsureStatistics();
+  if (!analyzed.ok()) {
+    store->statistics_warned_ = true;
+    LOG_WARN("postgres store: cannot check planner statistics: {}", analyzed.status().ToString());
+  }
   return store;
 }
 
@@ -579,6 +588,67 @@ Status PostgresStore::Migrate() {
         return true;
       });
   return done.status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planner statistics
+
+namespace {
+
+// The tables read by key ranges in key order (paging by date_added, events and audit by seq,
+// outbox by partner and seq), whose plans go wrong without statistics. Plain identifiers: they
+// are spliced into ANALYZE as they are (the search_path names the schema).
+constexpr const char* kRangeReadTables[] = {"objects", "events", "audit", "outbox"};
+
+}  // namespace
+
+Result<std::vector<std::string>> PostgresStore::EnsureStatistics() {
+  return Read<std::vector<std::string>>(
+      "checking table statistics", [&](PgConnection& c) -> Result<std::vector<std::string>> {
+        std::vector<std::string> tables(std::begin(kRangeReadTables), std::end(kRangeReadTables));
+        // pg_stats (unlike pg_statistic) is readable by the table's owner. An empty table gets no
+        // statistics from ANALYZE, so only tables with pages are candidates.
+        Params p;
+        std::string sql =
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(" +
+            p.AddTextArray(tables) +
+            ") AND pg_relation_size(c.oid) > 0 AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE "
+            "s.schemaname = n.nspname AND s.tablename = c.relname) ORDER BY c.relname";
+        ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+        std::vector<std::string> missing;
+        for (int i = 0; i < r.rows(); ++i) {
+          std::string name = r.Text(i, 0);
+          // Only our own constant names go into the statement.
+          if (std::find(tables.begin(), tables.end(), name) != tables.end()) {
+            missing.push_back(std::move(name));
+          }
+        }
+        if (missing.empty()) return missing;
+        std::string analyze = "ANALYZE (SKIP_LOCKED) ";
+        for (size_t i = 0; i < missing.size(); ++i) {
+          if (i > 0) analyze += ", ";
+          analyze += missing[i];
+        }
+        RETURN_IF_ERROR(c.ExecScript(analyze));
+        return missing;
+      });
+}
+
+void PostgresStore::NoteRowsAdded(size_t rows) {
+  const int64_t n = static_cast<int64_t>(rows);
+  if (rows_since_statistics_check_.fetch_add(n) + n < kStatisticsCheckRows) return;
+  bool expected = false;
+  if (!checking_statistics_.compare_exchange_strong(expected, true)) return;  // another thread
+  rows_since_statistics_check_ = 0;
+  Result<std::vector<std::string>> analyzed = EnsureStatistics();
+  if (!analyzed.ok() && !statistics_warned_.exchange(true)) {
+    LOG_WARN(
+        "postgres store: cannot refresh planner statistics (reads of a freshly loaded table "
+        "may be slow until autovacuum analyzes it): {}",
+        analyzed.status().ToString());
+  }
+  checking_statistics_ = false;
 }
 
 Status PostgresStore::DropSchema() {
@@ -1005,7 +1075,7 @@ struct PendingRow {
 Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& request,
                                                    int64_t now_micros) {
   RETURN_IF_ERROR(ValidateAddObjectsRequest(request));
-  return Write<
+  Result<AddObjectsResult> added = Write<
       AddObjectsResult>("adding objects", [&](PgConnection& c) -> Result<AddObjectsResult> {
     // The collection's row lock serialises writers of this collection on every node until
     // commit: date_added values are assigned and become visible in order.
@@ -1255,6 +1325,8 @@ Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& requ
     RETURN_IF_ERROR(AppendAuditIn(c, request.audit, now_micros).status());
     return result;
   });
+  if (added.ok() && added->added > 0) NoteRowsAdded(added->added);
+  return added;
 }
 
 namespace {

@@ -132,6 +132,19 @@ class PostgresStore final : public Store {
   // Drops the schema and everything in it (tests; `liaison store` tooling). Irreversible.
   Status DropSchema();
 
+  // Runs ANALYZE on the tables that are read by range (objects, events, audit, outbox) and hold
+  // rows but have no planner statistics yet, as after a bulk load into a new hub before
+  // autovacuum's first pass. Without statistics the planner answers the paging query
+  // (`date_added > $after ORDER BY date_added LIMIT n`) with a bitmap scan of every row after the
+  // cursor and a sort (measured: 130-250 ms per 1000-object page on a fresh 100k-object table)
+  // instead of one index range (3-6 ms). Tables that have statistics are left to autovacuum.
+  // Open calls it, and AddObjects calls it after every kStatisticsCheckRows rows this process
+  // added. Returns the tables analyzed. ANALYZE (SKIP_LOCKED) skips a table another node is
+  // analyzing. Errors: kUnavailable and the mapped PostgreSQL errors (engines without pg_stats
+  // or ANALYZE options fail here; callers treat it as an optimisation and carry on).
+  Result<std::vector<std::string>> EnsureStatistics();
+  static constexpr int64_t kStatisticsCheckRows = 5000;
+
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
   Status PutSetting(const std::string& key, const std::string& value) override;
 
@@ -210,6 +223,9 @@ class PostgresStore final : public Store {
   PostgresStore(std::shared_ptr<const ConnectSpec> spec, Options options);
 
   Result<Lease> Acquire();
+  // Counts rows added by this process; every kStatisticsCheckRows runs EnsureStatistics (one
+  // thread at a time; failures are logged once and otherwise ignored).
+  void NoteRowsAdded(size_t rows);
   void Release(std::unique_ptr<PgConnection> connection);
 
   // Runs `body(connection)` in one read-write transaction (READ COMMITTED), retried on a fresh
@@ -228,6 +244,10 @@ class PostgresStore final : public Store {
   const std::shared_ptr<const ConnectSpec> spec_;
   const Options options_;
   const std::string channel_;
+
+  std::atomic<int64_t> rows_since_statistics_check_{0};
+  std::atomic<bool> checking_statistics_{false};
+  std::atomic<bool> statistics_warned_{false};
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -431,6 +431,93 @@ TEST_F(PostgresStoreTest, ADeadPooledConnectionIsReplacedTransparently) {
   ASSERT_OK(a().PutSetting("k2", "v2"));
 }
 
+// The plan of the paging query on `conn` (search_path = the test's schema), one line per node.
+std::string PagePlan(PgConnection& conn, int64_t after) {
+  Params p;
+  std::string sql =
+      "EXPLAIN SELECT o.date_added, o.id, o.json FROM objects o WHERE o.coll = (SELECT seq FROM "
+      "collections WHERE id = " +
+      p.Add("c1") + ") AND o.date_added > " + p.Add(after) +
+      " AND o.is_last ORDER BY o.date_added LIMIT 1001";
+  auto r = conn.Exec(sql, p);
+  if (!r.ok()) return "EXPLAIN failed: " + r.status().ToString();
+  std::string plan;
+  for (int i = 0; i < r->rows(); ++i) plan += r->Text(i, 0) + "\n";
+  return plan;
+}
+
+TEST_F(PostgresStoreTest, EnsureStatisticsAnalyzesFilledTablesWithoutStatisticsOnce) {
+  // Empty tables: nothing to analyze (ANALYZE of an empty table would give no statistics).
+  auto none = a().EnsureStatistics();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+
+  CreateCollection("c1");
+  AddObjectsRequest req;
+  req.collection_id = "c1";
+  for (int i = 0; i < 2000; ++i) {
+    req.objects.push_back(Indicator("indicator--s" + std::to_string(i), kT0));
+  }
+  ASSERT_OK(a().AddObjects(req, kT0).status());
+  auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto conn = PgConnection::Connect(*spec);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  // Fewer rows than kStatisticsCheckRows: no automatic ANALYZE yet, and without statistics the
+  // planner sorts a bitmap scan of every row after the cursor.
+  ASSERT_LT(2000, PostgresStore::kStatisticsCheckRows);
+  std::string before = PagePlan(**conn, 0);
+  EXPECT_NE(before.find("Sort"), std::string::npos) << before;
+
+  auto analyzed = b().EnsureStatistics();
+  ASSERT_TRUE(analyzed.ok()) << analyzed.status().ToString();
+  EXPECT_EQ(*analyzed, (std::vector<std::string>{"events", "objects"}));  // no audit rows
+  auto again = a().EnsureStatistics();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->empty()) << "tables with statistics are left to autovacuum";
+
+  // With statistics: one range of the primary key in date_added order, no sort.
+  std::string after = PagePlan(**conn, 0);
+  EXPECT_NE(after.find("Index Scan using objects_pkey"), std::string::npos) << after;
+  EXPECT_EQ(after.find("Sort"), std::string::npos) << after;
+}
+
+TEST_F(PostgresStoreTest, AddingManyObjectsGivesTheTablesStatistics) {
+  CreateCollection("c1");
+  auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto conn = PgConnection::Connect(*spec);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto stats_rows = [&]() -> int64_t {
+    auto r = (*conn)->Exec(
+        "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = "
+        "'objects'");
+    return r.ok() ? r->Int(0, 0) : -1;
+  };
+  constexpr int kBatch = 1000;
+  int added = 0;
+  for (int b = 0; added < PostgresStore::kStatisticsCheckRows; ++b) {
+    EXPECT_EQ(stats_rows(), 0) << "after " << added << " objects";
+    AddObjectsRequest req;
+    req.collection_id = "c1";
+    for (int i = 0; i < kBatch; ++i) {
+      req.objects.push_back(
+          Indicator("indicator--b" + std::to_string(b) + "-" + std::to_string(i), kT0));
+    }
+    ASSERT_OK(a().AddObjects(req, kT0).status());
+    added += kBatch;
+  }
+  EXPECT_GT(stats_rows(), 0);
+  std::string plan = PagePlan(**conn, 0);
+  EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
+  // A store opened on a loaded hub finds the statistics there.
+  auto reopened = PostgresStore::Open(Dsn(), OptionsFor(schema_));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto analyzed = (*reopened)->EnsureStatistics();
+  ASSERT_TRUE(analyzed.ok()) << analyzed.status().ToString();
+  EXPECT_TRUE(analyzed->empty());
+}
+
 TEST_F(PostgresStoreTest, DatabaseRestartGivesErrorsOrRetriesButNeverLosesAcknowledgedWrites) {
   const char* dir = std::getenv("LIAISON_TEST_PG_DIR");
   if (dir == nullptr) GTEST_SKIP() << "LIAISON_TEST_PG_DIR is not set: restart test skipped";
