@@ -1,6 +1,7 @@
 // federation_benchmark: hub-to-hub replication on loopback (issue 4, "Benchmark").
 //
-//   federation_benchmark [--liaison PATH] [--latency N] [--throughput N] [-b B] [--json FILE]
+//   federation_benchmark [--liaison PATH] [--latency N] [--throughput N] [--backlog N] [-b B]
+//                        [--json FILE]
 //
 // Starts two hubs (the liaison binary as child processes, fresh data directories in a temporary
 // directory, ports picked by the kernel), makes them partners exactly as an operator would with
@@ -10,7 +11,12 @@
 //      from the start of the POST until B announces the object on its event stream
 //      (GET /liaison/v1/events, Server-Sent Events); p50/p90/p99/max;
 //  (b) throughput: N objects published to A in envelopes of B objects, timed from the first POST
-//      until B has announced every one of them; objects/s, plus A's own ingest rate.
+//      until B has announced every one of them; objects/s, plus A's own ingest rate;
+//  (c) backlog: B is stopped, N objects are published to A, B is started again on the same
+//      address; the replication of the backlog is timed from the first object's arrival at B to
+//      the last one's (the wait for A's next retry is reported apart).
+// Each phase also reports each hub's CPU time per object (/proc/PID/stat), which the machine's
+// other load disturbs far less than the wall-clock rates.
 // Both phases check that nothing was lost or duplicated (every id announced exactly once).
 // Goals (issue 4): p50 < 5 ms, p99 < 50 ms, >= 10,000 objects/s. Exit status 0 when the run
 // completed and nothing was lost (goals are reported, not enforced), 1 otherwise, 2 on usage
@@ -35,6 +41,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -72,6 +79,7 @@ struct Options {
   std::string liaison;
   size_t latency_count = 10000;
   size_t throughput_count = 100000;
+  size_t backlog_count = 100000;
   size_t batch = 1000;
   std::string json_path;
   double timeout_seconds = 120;  // for any single wait (a delivery, a phase's tail)
@@ -91,13 +99,17 @@ std::vector<pid_t> g_hub_pids;
 
 void PrintUsage() {
   std::cerr << "usage: federation_benchmark [--liaison PATH] [--latency N] [--throughput N]\n"
+               "                            [--backlog N]\n"
                "                            [-b B] [--json FILE] [--timeout SECONDS]\n"
                "  --liaison PATH  the liaison binary (default: $LIAISON_BIN, else\n"
                "                  ../src/cli/liaison next to this binary's directory)\n"
                "  --latency N     single-object publishes timed to visibility at B (10000;\n"
                "                  0 skips the phase)\n"
                "  --throughput N  objects replicated in big envelopes (100000; 0 skips)\n"
-               "  -b B            objects per envelope in the throughput phase (1000)\n"
+               "  --backlog N     objects published while B is down, then timed to B (100000;\n"
+               "                  0 skips)\n"
+               "  -b B            objects per envelope in the throughput and backlog phases\n"
+               "                  (1000)\n"
                "  --json FILE     also write the figures as JSON\n";
 }
 
@@ -132,6 +144,8 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       ok = count(o.latency_count, true);
     } else if (a == "--throughput") {
       ok = count(o.throughput_count, true);
+    } else if (a == "--backlog") {
+      ok = count(o.backlog_count, true);
     } else if (a == "-b") {
       ok = count(o.batch, false);
     } else if (a == "--json") {
@@ -356,13 +370,15 @@ class EventWatcher {
   EventWatcher(int port, std::string auth) : port_(port), auth_(std::move(auth)), socket_(io_) {}
   ~EventWatcher() { Stop(); }
 
-  void Start() {
+  // Resumes after `last_event_id` when given (the stream's Last-Event-ID).
+  void Start(const std::string& last_event_id = "") {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
     socket_.set_option(tcp::no_delay(true));
     http::request<http::empty_body> req{http::verb::get, "/liaison/v1/events", 11};
     req.set(http::field::host, "127.0.0.1");
     req.set(http::field::accept, "text/event-stream");
     req.set(http::field::authorization, auth_);
+    if (!last_event_id.empty()) req.set("Last-Event-ID", last_event_id);
     http::write(socket_, req);
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     http::read_header(socket_, buffer_, parser_);
@@ -426,6 +442,22 @@ class EventWatcher {
     return duplicates_;
   }
 
+  std::string last_event_id() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_event_id_;
+  }
+
+  // Arrival time of the earliest of `ids` (nullopt when none arrived).
+  std::optional<SteadyClock::time_point> FirstOf(const std::vector<std::string>& ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::optional<SteadyClock::time_point> first;
+    for (const std::string& id : ids) {
+      auto it = arrived_.find(id);
+      if (it != arrived_.end() && (!first || it->second < *first)) first = it->second;
+    }
+    return first;
+  }
+
  private:
   // SSE framing: lines; an event ends at a blank line; only "event: object" data matters here.
   void Feed(std::string_view bytes) {
@@ -441,6 +473,9 @@ class EventWatcher {
         if (event_ == "object") Record(data_);
         event_.clear();
         data_.clear();
+      } else if (line.rfind("id:", 0) == 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        last_event_id_ = Trim(line.substr(3));
       } else if (line.rfind("event:", 0) == 0) {
         event_ = Trim(line.substr(6));
       } else if (line.rfind("data:", 0) == 0) {
@@ -485,6 +520,7 @@ class EventWatcher {
   std::unordered_map<std::string, SteadyClock::time_point> arrived_;  // guarded by mu_
   size_t duplicates_ = 0;                                             // guarded by mu_
   bool ended_ = false;                                                // guarded by mu_
+  std::string last_event_id_;                                         // guarded by mu_
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +547,8 @@ void InitHub(const Options& o, Hub& hub, const std::string& org) {
            hub.pub_password + "\n");
 }
 
-void StartHub(const Options& o, Hub& hub) {
+// Starts `hub` on `port` (0: one the kernel picks).
+void StartHub(const Options& o, Hub& hub, int port = 0) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) Fail("pipe failed");
   std::string log = hub.data_dir + ".stderr.log";
@@ -525,8 +562,9 @@ void StartHub(const Options& o, Hub& hub) {
     if (null_in >= 0) dup2(null_in, 0);
     close(out_pipe[0]);
     close(out_pipe[1]);
-    std::vector<std::string> args = {o.liaison,  "serve",       "--data",      hub.data_dir,
-                                     "--listen", "127.0.0.1:0", "--log-level", "warn"};
+    std::vector<std::string> args = {o.liaison,     "serve",    "--data",
+                                     hub.data_dir,  "--listen", "127.0.0.1:" + std::to_string(port),
+                                     "--log-level", "warn"};
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -635,11 +673,32 @@ std::string Envelope(const std::vector<std::string>& objects) {
 
 // ---------------------------------------------------------------------------------------------
 
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After the command: state (3) ... utime is field 14 and stime field 15 of the whole line.
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 struct Figures {
   size_t latency_n = 0, latency_lost = 0;
   double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
   size_t throughput_n = 0, throughput_lost = 0, duplicates = 0;
   double ingest_seconds = 0, replicate_seconds = 0;
+  double throughput_cpu_a_us = 0, throughput_cpu_b_us = 0;  // CPU per object, each hub
+  size_t backlog_n = 0, backlog_lost = 0;
+  double backlog_ingest_seconds = 0, backlog_wait_seconds = 0, backlog_drain_seconds = 0;
+  double backlog_cpu_a_us = 0, backlog_cpu_b_us = 0;
 };
 
 int Main(const Options& o) {
@@ -723,6 +782,7 @@ int Main(const Options& o) {
       }
       envelopes.push_back(Envelope(objs));
     }
+    const double cpu_a0 = CpuSeconds(a.pid), cpu_b0 = CpuSeconds(b.pid);
     auto start = SteadyClock::now();
     for (const std::string& env : envelopes) {
       auto res = publisher.Request(http::verb::post, objects_path, a.PubAuth(), env);
@@ -730,6 +790,8 @@ int Main(const Options& o) {
     }
     auto ingested = SteadyClock::now();
     std::optional<SteadyClock::time_point> last = watcher.WaitForAll(ids, o.timeout_seconds);
+    f.throughput_cpu_a_us = 1e6 * (CpuSeconds(a.pid) - cpu_a0) / static_cast<double>(ids.size());
+    f.throughput_cpu_b_us = 1e6 * (CpuSeconds(b.pid) - cpu_b0) / static_cast<double>(ids.size());
     if (!last) {
       for (const std::string& id : ids) {
         if (!watcher.WaitFor(id, 0)) ++f.throughput_lost;
@@ -743,21 +805,81 @@ int Main(const Options& o) {
         "throughput: %zu objects in envelopes of %zu\n"
         "  ingest at A %.2f s (%.0f objects/s); all at B after %.2f s: %.0f objects/s "
         "replicated  lost %zu\n"
+        "  CPU per object: A %.0f us, B %.0f us\n"
         "  goal: >= 10,000 objects/s %s\n",
         f.throughput_n, o.batch, f.ingest_seconds,
         static_cast<double>(f.throughput_n) / std::max(f.ingest_seconds, 1e-9), f.replicate_seconds,
         static_cast<double>(f.throughput_n) / std::max(f.replicate_seconds, 1e-9),
-        f.throughput_lost,
+        f.throughput_lost, f.throughput_cpu_a_us, f.throughput_cpu_b_us,
         static_cast<double>(f.throughput_n) / std::max(f.replicate_seconds, 1e-9) >= 10000
             ? "met"
             : "MISSED");
+    std::fflush(stdout);
   }
   f.duplicates = watcher.duplicates();
-  std::printf("nothing-lost check: %s (lost %zu, announced twice %zu)\n",
-              f.latency_lost + f.throughput_lost + f.duplicates == 0 ? "OK" : "FAILED",
-              f.latency_lost + f.throughput_lost, f.duplicates);
-
+  const std::string resume_after = watcher.last_event_id();
   watcher.Stop();
+
+  if (o.backlog_count > 0) {
+    // B goes down; A's people publish; B comes back on the same address. A's pusher finds it at
+    // its next retry (backoff after failed attempts, up to DeliveryOptions::max_backoff): the
+    // drain is timed from the first object's arrival at B to the last one's.
+    const int b_port = b.port;
+    StopHub(b);
+    std::vector<std::string> ids;
+    ids.reserve(o.backlog_count);
+    for (size_t i = 0; i < o.backlog_count; ++i) ids.push_back("indicator--" + uuids.Next());
+    std::vector<std::string> envelopes;
+    for (size_t i = 0; i < ids.size(); i += o.batch) {
+      std::vector<std::string> objs;
+      for (size_t j = i; j < std::min(ids.size(), i + o.batch); ++j) {
+        objs.push_back(IndicatorJson(ids[j], 5000000 + j));
+      }
+      envelopes.push_back(Envelope(objs));
+    }
+    auto start = SteadyClock::now();
+    for (const std::string& env : envelopes) {
+      auto res = publisher.Request(http::verb::post, objects_path, a.PubAuth(), env);
+      if (res.result() != http::status::accepted) Fail("publish answered " + res.body());
+    }
+    f.backlog_ingest_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    StartHub(o, b, b_port);
+    auto up = SteadyClock::now();
+    const double cpu_a0 = CpuSeconds(a.pid), cpu_b0 = CpuSeconds(b.pid);
+    EventWatcher again(b.port, b.AdminAuth());
+    again.Start(resume_after);
+    std::optional<SteadyClock::time_point> last = again.WaitForAll(ids, o.timeout_seconds + 60);
+    if (!last) {
+      for (const std::string& id : ids) {
+        if (!again.WaitFor(id, 0)) ++f.backlog_lost;
+      }
+      last = SteadyClock::now();
+    }
+    f.backlog_cpu_a_us = 1e6 * (CpuSeconds(a.pid) - cpu_a0) / static_cast<double>(ids.size());
+    f.backlog_cpu_b_us = 1e6 * (CpuSeconds(b.pid) - cpu_b0) / static_cast<double>(ids.size());
+    std::optional<SteadyClock::time_point> first = again.FirstOf(ids);
+    f.backlog_n = ids.size();
+    if (first) {
+      f.backlog_wait_seconds = std::chrono::duration<double>(*first - up).count();
+      f.backlog_drain_seconds = std::chrono::duration<double>(*last - *first).count();
+    }
+    f.duplicates += again.duplicates();
+    again.Stop();
+    const double rate = static_cast<double>(f.backlog_n) / std::max(f.backlog_drain_seconds, 1e-9);
+    std::printf(
+        "backlog: %zu objects published at A while B was down (%.2f s); B back, A's pusher\n"
+        "  resumed after %.2f s (its retry backoff); drained in %.2f s: %.0f objects/s "
+        "replicated  lost %zu\n"
+        "  CPU per object: A %.0f us, B %.0f us\n"
+        "  goal: >= 10,000 objects/s %s\n",
+        f.backlog_n, f.backlog_ingest_seconds, f.backlog_wait_seconds, f.backlog_drain_seconds,
+        rate, f.backlog_lost, f.backlog_cpu_a_us, f.backlog_cpu_b_us,
+        rate >= 10000 ? "met" : "MISSED");
+  }
+  const size_t lost = f.latency_lost + f.throughput_lost + f.backlog_lost;
+  std::printf("nothing-lost check: %s (lost %zu, announced twice %zu)\n",
+              lost + f.duplicates == 0 ? "OK" : "FAILED", lost, f.duplicates);
+
   StopHub(a);
   StopHub(b);
 
@@ -770,9 +892,18 @@ int Main(const Options& o) {
         << ",\"lost\":" << f.throughput_lost << ",\"ingest_s\":" << f.ingest_seconds
         << ",\"replicate_s\":" << f.replicate_seconds << ",\"objects_per_s\":"
         << (f.replicate_seconds > 0 ? static_cast<double>(f.throughput_n) / f.replicate_seconds : 0)
-        << "},\"duplicates\":" << f.duplicates << "}\n";
+        << ",\"cpu_us_per_object_a\":" << f.throughput_cpu_a_us
+        << ",\"cpu_us_per_object_b\":" << f.throughput_cpu_b_us
+        << "},\"backlog\":{\"n\":" << f.backlog_n << ",\"lost\":" << f.backlog_lost
+        << ",\"wait_s\":" << f.backlog_wait_seconds << ",\"drain_s\":" << f.backlog_drain_seconds
+        << ",\"objects_per_s\":"
+        << (f.backlog_drain_seconds > 0 ? static_cast<double>(f.backlog_n) / f.backlog_drain_seconds
+                                        : 0)
+        << ",\"cpu_us_per_object_a\":" << f.backlog_cpu_a_us
+        << ",\"cpu_us_per_object_b\":" << f.backlog_cpu_b_us << "},\"duplicates\":" << f.duplicates
+        << "}\n";
   }
-  bool ok = f.latency_lost + f.throughput_lost + f.duplicates == 0;
+  bool ok = f.latency_lost + f.throughput_lost + f.backlog_lost + f.duplicates == 0;
   if (ok) {
     std::error_code ec;
     std::filesystem::remove_all(root, ec);
