@@ -18,6 +18,13 @@ files stay in the data directory). Without a DSN, or with a binary that has no `
 such hubs raise unittest.SkipTest with the reason. tests/e2e/CMakeLists.txt registers each module
 twice: e2e_<module> (SQLite) and e2e_pg_<module> (PostgreSQL).
 
+The raw store, beside the hub and the same way on both backends (for tests that inspect or tamper
+with what is stored): hub.raw_sql("SELECT ... WHERE id = ?", oid) (SQLite through sqlite3,
+PostgreSQL through psql on the hub's database and schema; rows as text), hub.raw_dump() /
+hub.raw_find(needle) (every byte at rest: SQLite's files; pg_dump of the hub's schema and, when
+readable here, the cluster's files), hub.snapshot(dir) (a consistent copy to edit), and on
+PostgreSQL hub.pg_sessions() and hub.pg_block_connections() / pg_allow_connections().
+
 HubTestCase starts one hub per test class with an admin, a publisher, a second publisher and a
 reader, and checks after each test that the hub process is still alive (no crash).
 """
@@ -593,7 +600,8 @@ class Hub:
 
     def raw_sql(self, query, *params, timeout=120):
         """Runs one SQL statement directly on this hub's store, beside (not through) the hub,
-        which may be running. `?` placeholders take `params` (str, int, bytes, None). Returns the
+        which may be running. `?` placeholders take `params` (str, int, bytes, None; write no
+        literal ? in the query itself: on PostgreSQL the parameters are inlined). Returns the
         rows as tuples of text values (numbers and booleans as PostgreSQL prints them: SQLite
         booleans are 0/1, PostgreSQL's t/f; bytes as \\x<hex>; None for NULL). Statements without
         rows return []; use RETURNING to count what an UPDATE or DELETE touched. Raises HubError
