@@ -283,6 +283,57 @@ Result<PgResult> PgConnection::Exec(const std::string& sql, const Params& params
   return PgResult(result);
 }
 
+Result<std::string> PgConnection::Prepare(const std::string& sql, int param_count) {
+  auto it = prepared_.find(sql);
+  if (it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) {
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return std::string();
+    RETURN_IF_ERROR(ExecScript("DEALLOCATE ALL"));
+    prepared_.clear();
+  }
+  std::string name = "liaison_" + std::to_string(++next_statement_);
+  last_sqlstate_.clear();
+  last_connection_error_ = false;
+  // No parameter types: the server infers them from the statement, as it does for Exec.
+  PGresult* result = PQprepare(conn_, name.c_str(), sql.c_str(), param_count, nullptr);
+  if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) {
+    return ErrorFrom(result, "preparing a statement");
+  }
+  PQclear(result);
+  prepared_.emplace(sql, name);
+  return name;
+}
+
+Result<PgResult> PgConnection::ExecPrepared(const std::string& sql, const Params& params) {
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    values[i] = params.null_[i] ? nullptr : params.values_[i].data();
+    lengths[i] = static_cast<int>(params.values_[i].size());
+  }
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(std::string name, Prepare(sql, static_cast<int>(params.size())));
+    if (name.empty()) return Exec(sql, params);
+    last_sqlstate_.clear();
+    last_connection_error_ = false;
+    PGresult* result = PQexecPrepared(
+        conn_, name.c_str(), static_cast<int>(params.size()),
+        params.size() == 0 ? nullptr : values.data(), params.size() == 0 ? nullptr : lengths.data(),
+        params.size() == 0 ? nullptr : params.binary_.data(), /*resultFormat=*/0);
+    ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(result);
+    Status error = ErrorFrom(result, "running a statement");
+    // 26000: the server does not know the statement (e.g. a DISCARD ALL); 0A000: "cached plan
+    // must not change result type" after a schema change. Forget it (its name is not reused)
+    // and prepare it again, unless a transaction is now aborted.
+    if (last_sqlstate_ == "26000" || last_sqlstate_ == "0A000") {
+      prepared_.erase(sql);
+      if (attempt == 0 && PQtransactionStatus(conn_) == PQTRANS_IDLE) continue;
+    }
+    return error;
+  }
+}
+
 Status PgConnection::ExecScript(const std::string& sql) {
   last_sqlstate_.clear();
   last_connection_error_ = false;

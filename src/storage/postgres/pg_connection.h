@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -105,6 +106,18 @@ class PgConnection {
   // Runs one statement with parameters. Errors mapped as described at the top of this file.
   Result<PgResult> Exec(const std::string& sql, const Params& params);
   Result<PgResult> Exec(const std::string& sql) { return Exec(sql, Params()); }
+  // Like Exec, for statements run again and again (the hot reads of every request): the text is
+  // prepared once per connection as a named statement and later calls only bind and execute, which
+  // spares the server parsing and analysing it each time (measured here: four small lookups
+  // 0.68 ms -> 0.25 ms). Use it only for SQL whose text takes a bounded number of shapes (values
+  // go in `params`). The cache holds kMaxPrepared statements; when full and no transaction is
+  // open it is emptied (DEALLOCATE ALL), inside a transaction the statement runs unprepared.
+  // A statement the server no longer knows, or whose cached plan went stale across a schema
+  // change, is prepared again and retried once (outside a transaction).
+  // Poolers: prepared statements are per server session. PgBouncer in transaction mode supports
+  // these protocol-level statements from version 1.21 (max_prepared_statements > 0).
+  Result<PgResult> ExecPrepared(const std::string& sql, const Params& params);
+  static constexpr size_t kMaxPrepared = 200;
   // Runs a script of several statements without parameters (migrations, BEGIN, COMMIT).
   Status ExecScript(const std::string& sql);
   // Runs `copy_sql` ("COPY t(a, b) FROM STDIN") and sends `data`, rows in COPY's text format
@@ -123,11 +136,16 @@ class PgConnection {
  private:
   PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
   Status ErrorFrom(PGresult* result, std::string_view what);
+  // The name of `sql`'s prepared statement on this connection, preparing it if needed; "" when
+  // it should run unprepared (cache full inside a transaction).
+  Result<std::string> Prepare(const std::string& sql, int param_count);
 
   PGconn* conn_;
   std::string display_;
   std::string last_sqlstate_;
   bool last_connection_error_ = false;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  uint64_t next_statement_ = 0;                            // names are never reused on a connection
 };
 
 // Builds rows in COPY's text format: fields separated by tabs, rows ended by newlines, NULL as

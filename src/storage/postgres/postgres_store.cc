@@ -85,7 +85,7 @@ Result<CollectionRow> LookupCollection(PgConnection& c, const std::string& id, b
   Params p;
   std::string sql = "SELECT seq, last_date_added FROM collections WHERE id = " + p.Add(id);
   if (lock) sql += " FOR NO KEY UPDATE";
-  ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+  ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(sql, p));
   if (r.rows() == 0) return UnknownCollection(id);
   return CollectionRow{r.Int(0, 0), r.Int(0, 1)};
 }
@@ -93,7 +93,7 @@ Result<CollectionRow> LookupCollection(PgConnection& c, const std::string& id, b
 Result<bool> Exists(PgConnection& c, const std::string& sql, const std::vector<std::string>& args) {
   Params p;
   for (const std::string& a : args) p.Add(a);
-  ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+  ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(sql, p));
   return r.rows() > 0;
 }
 
@@ -730,7 +730,7 @@ Result<std::optional<std::string>> PostgresStore::GetSetting(const std::string& 
       "reading a setting", [&](PgConnection& c) -> Result<std::optional<std::string>> {
         Params p;
         ASSIGN_OR_RETURN(PgResult r,
-                         c.Exec("SELECT value FROM settings WHERE key = " + p.Add(key), p));
+                         c.ExecPrepared("SELECT value FROM settings WHERE key = " + p.Add(key), p));
         if (r.rows() == 0) return std::optional<std::string>();
         return std::optional<std::string>(r.Text(0, 0));
       });
@@ -788,10 +788,11 @@ Result<std::vector<ApiRoot>> PostgresStore::ListApiRoots() {
 Result<ApiRoot> PostgresStore::GetApiRoot(const std::string& name) {
   return Read<ApiRoot>("reading an API root", [&](PgConnection& c) -> Result<ApiRoot> {
     Params p;
-    ASSIGN_OR_RETURN(PgResult r, c.Exec("SELECT name, title, description, max_content_length "
-                                        "FROM api_roots WHERE name = " +
-                                            p.Add(name),
-                                        p));
+    ASSIGN_OR_RETURN(PgResult r,
+                     c.ExecPrepared("SELECT name, title, description, max_content_length "
+                                    "FROM api_roots WHERE name = " +
+                                        p.Add(name),
+                                    p));
     if (r.rows() == 0) return NotFoundError("API root '" + name + "' does not exist");
     return ReadApiRootRow(r, 0);
   });
@@ -862,11 +863,11 @@ Result<Collection> PostgresStore::GetCollection(const std::string& api_root,
     Params p;
     std::string root = p.Add(api_root);
     std::string key = p.Add(id_or_alias);
-    ASSIGN_OR_RETURN(PgResult r,
-                     c.Exec(std::string("SELECT ") + kCollectionColumns +
-                                " FROM collections WHERE api_root = " + root + " AND (id = " + key +
-                                " OR alias = " + key + ") ORDER BY (id = " + key + ") DESC LIMIT 1",
-                            p));
+    ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(std::string("SELECT ") + kCollectionColumns +
+                                                    " FROM collections WHERE api_root = " + root +
+                                                    " AND (id = " + key + " OR alias = " + key +
+                                                    ") ORDER BY (id = " + key + ") DESC LIMIT 1",
+                                                p));
     if (r.rows() == 0) return UnknownCollection(id_or_alias);
     return ReadCollectionRow(r, 0);
   });
@@ -919,16 +920,19 @@ Status PostgresStore::DeleteGrant(const std::string& collection_id, const std::s
 Result<std::vector<Grant>> PostgresStore::ListGrants(const std::string& collection_id) {
   return Read<std::vector<Grant>>(
       "listing grants", [&](PgConnection& c) -> Result<std::vector<Grant>> {
-        ASSIGN_OR_RETURN(bool exists,
-                         Exists(c, "SELECT 1 FROM collections WHERE id = $1", {collection_id}));
-        if (!exists) return UnknownCollection(collection_id);
+        // One statement (one round trip, one snapshot) for the collection and its grants, read
+        // on every request: no row is an unknown collection, a NULL subject one without grants.
         Params p;
-        ASSIGN_OR_RETURN(PgResult r, c.Exec("SELECT subject, can_read, can_write FROM grants "
-                                            "WHERE collection_id = " +
-                                                p.Add(collection_id) + " ORDER BY subject",
-                                            p));
+        ASSIGN_OR_RETURN(
+            PgResult r,
+            c.ExecPrepared("SELECT g.subject, g.can_read, g.can_write FROM collections c LEFT JOIN "
+                           "grants g ON g.collection_id = c.id WHERE c.id = " +
+                               p.Add(collection_id) + " ORDER BY g.subject",
+                           p));
+        if (r.rows() == 0) return UnknownCollection(collection_id);
         std::vector<Grant> out;
         for (int i = 0; i < r.rows(); ++i) {
+          if (r.IsNull(i, 0)) continue;
           out.push_back({collection_id, r.Text(i, 0), r.Bool(i, 1), r.Bool(i, 2)});
         }
         return out;
@@ -969,9 +973,9 @@ Status PostgresStore::UpdateUser(const User& user) {
 Result<User> PostgresStore::GetUser(const std::string& name) {
   return Read<User>("reading a user", [&](PgConnection& c) -> Result<User> {
     Params p;
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(std::string("SELECT ") + kUserColumns +
-                                            " FROM users WHERE name = " + p.Add(name),
-                                        p));
+    ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(std::string("SELECT ") + kUserColumns +
+                                                    " FROM users WHERE name = " + p.Add(name),
+                                                p));
     if (r.rows() == 0) return NotFoundError("user '" + name + "' does not exist");
     return ReadUserRow(r, 0);
   });
@@ -1012,9 +1016,10 @@ Status PostgresStore::CreateApiKey(const ApiKey& key) {
 Result<ApiKey> PostgresStore::FindApiKey(const std::string& key_id) {
   return Read<ApiKey>("reading an API key", [&](PgConnection& c) -> Result<ApiKey> {
     Params p;
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(std::string("SELECT ") + kApiKeyColumns +
-                                            " FROM api_keys WHERE key_id = " + p.Add(key_id),
-                                        p));
+    ASSIGN_OR_RETURN(PgResult r,
+                     c.ExecPrepared(std::string("SELECT ") + kApiKeyColumns +
+                                        " FROM api_keys WHERE key_id = " + p.Add(key_id),
+                                    p));
     if (r.rows() == 0) return NotFoundError("API key '" + key_id + "' does not exist");
     return ReadApiKeyRow(r, 0);
   });
@@ -1476,7 +1481,7 @@ Result<StatusResource> PostgresStore::GetStatus(const std::string& api_root,
         "failure_count, pending_count, owner, successes, failures, pendings FROM statuses WHERE "
         "id = " +
         p.Add(status_id) + " AND api_root = " + p.Add(api_root);
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+    ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(sql, p));
     if (r.rows() == 0) return NotFoundError("status '" + status_id + "' does not exist");
     StatusResource s;
     s.id = r.Text(0, 0);
@@ -1656,7 +1661,8 @@ Result<std::vector<HubEvent>> PostgresStore::ListEvents(int64_t after_seq, size_
 Result<int64_t> PostgresStore::LastEventSeq() {
   return Read<int64_t>("reading the last event", [&](PgConnection& c) -> Result<int64_t> {
     // The counter is the last seq committed (it is updated in the events' transaction).
-    ASSIGN_OR_RETURN(PgResult r, c.Exec("SELECT value FROM counters WHERE name = 'events'"));
+    ASSIGN_OR_RETURN(PgResult r,
+                     c.ExecPrepared("SELECT value FROM counters WHERE name = 'events'", Params()));
     return r.rows() > 0 ? r.Int(0, 0) : int64_t{0};
   });
 }

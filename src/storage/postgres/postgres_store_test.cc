@@ -431,6 +431,79 @@ TEST_F(PostgresStoreTest, ADeadPooledConnectionIsReplacedTransparently) {
   ASSERT_OK(a().PutSetting("k2", "v2"));
 }
 
+TEST_F(PostgresStoreTest, PreparedStatementsSurviveDeallocationSchemaChangesAndAFullCache) {
+  auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto conn = PgConnection::Connect(*spec);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  PgConnection& c = **conn;
+  ASSERT_OK(
+      c.ExecScript("CREATE TABLE prep (k TEXT PRIMARY KEY, v BIGINT NOT NULL); "
+                   "INSERT INTO prep VALUES ('a', 1), ('b', 2)"));
+  auto lookup = [&](const std::string& key) -> int64_t {
+    Params p;
+    auto r = c.ExecPrepared("SELECT * FROM prep WHERE k = " + p.Add(key), p);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && r->rows() == 1 ? r->Int(0, 1) : -1;
+  };
+  EXPECT_EQ(lookup("a"), 1);
+  EXPECT_EQ(lookup("b"), 2);  // the same statement, new parameters
+
+  // The server forgot every statement (a pooler's DISCARD ALL, say): prepared again.
+  ASSERT_OK(c.ExecScript("DEALLOCATE ALL"));
+  EXPECT_EQ(lookup("a"), 1);
+
+  // `SELECT *` of a changed table: "cached plan must not change result type", prepared again.
+  ASSERT_OK(c.ExecScript("ALTER TABLE prep ADD COLUMN w TEXT"));
+  EXPECT_EQ(lookup("b"), 2);
+
+  // More distinct statements than the cache holds: it is emptied and refilled, all answer.
+  for (size_t i = 0; i < PgConnection::kMaxPrepared + 5; ++i) {
+    Params p;
+    auto r =
+        c.ExecPrepared("SELECT v + " + std::to_string(i) + " FROM prep WHERE k = " + p.Add("a"), p);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->Int(0, 0), 1 + static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(lookup("a"), 1);
+
+  // Inside a transaction a full cache runs statements unprepared; errors are reported as usual.
+  ASSERT_OK(c.ExecScript("BEGIN"));
+  for (size_t i = 0; i < PgConnection::kMaxPrepared + 5; ++i) {
+    Params p;
+    auto r =
+        c.ExecPrepared("SELECT v * " + std::to_string(i) + " FROM prep WHERE k = " + p.Add("b"), p);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->Int(0, 0), 2 * static_cast<int64_t>(i));
+  }
+  Params bad;
+  auto missing = c.ExecPrepared("SELECT v FROM no_such_table WHERE k = " + bad.Add("a"), bad);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kInternal) << missing.status().ToString();
+  EXPECT_EQ(c.last_sqlstate(), "42P01");
+  ASSERT_OK(c.ExecScript("ROLLBACK"));
+  EXPECT_EQ(lookup("b"), 2);
+}
+
+TEST_F(PostgresStoreTest, ListGrantsTellsAnUnknownCollectionFromOneWithoutGrants) {
+  CreateCollection("c1");
+  auto none = a().ListGrants("c1");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  ASSERT_OK(a().PutGrant({"c1", "user:zed", true, false}));
+  ASSERT_OK(a().PutGrant({"c1", "role:reader", true, true}));
+  auto two = b().ListGrants("c1");
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].subject, "role:reader");
+  EXPECT_TRUE((*two)[0].can_write);
+  EXPECT_EQ((*two)[1].subject, "user:zed");
+  EXPECT_FALSE((*two)[1].can_write);
+  auto unknown = a().ListGrants("c2");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+}
+
 // The plan of the paging query on `conn` (search_path = the test's schema), one line per node.
 std::string PagePlan(PgConnection& conn, int64_t after) {
   Params p;
