@@ -3,6 +3,7 @@
 //   load_generator --url http://127.0.0.1:8080/api/ --collection ID --user U --password P
 //                  [-n 100000] [-b 1000] [-c 4] [--page-size 1000] [--id-sample 1000]
 //                  [--token lsk_...] [--seed S] [--json FILE]
+//                  [--hub-pid PID]... [--db-pid PID]... [--read-clients R]
 //
 // --url may be given several times: the URLs of several nodes of one hub (same API root path, one
 // database). Client t of the ingest, concurrent-read and match[id] phases then uses URL t mod the
@@ -21,6 +22,12 @@
 // collection (paging cost must not grow with the collection). Exit status 0 when nothing was
 // lost, 1 when verification failed, 2 on usage errors.
 //
+// Where the CPU goes (same machine only): per phase, the CPU seconds of the hub processes
+// (--hub-pid, repeatable: every node), of the database (--db-pid, repeatable: the process and its
+// children, e.g. a PostgreSQL postmaster and its backends), of the load generator itself, and how
+// busy the whole machine was (/proc/stat). When the machine is busy throughout, throughput is
+// bounded by CPU per object, not by the number of nodes.
+//
 // A benchmark tool, not a hub module: it links Boost.Beast and simdjson directly.
 
 #include <simdjson.h>
@@ -34,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -45,6 +53,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -54,6 +63,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/resource.h>
 
 namespace {
 
@@ -83,7 +93,9 @@ struct Options {
   uint64_t seed = 0;  // 0: random
   std::string json_path;
   bool skip_concurrent_read = false;
-  long hub_pid = 0;  // when set: report the hub's CPU time per phase (/proc/PID/stat)
+  std::vector<long> hub_pids;  // report these processes' CPU time per phase (/proc/PID/stat)
+  std::vector<long> db_pids;   // the same, each with its children (a postmaster's backends)
+  size_t read_clients = 0;     // clients of the concurrent read phase; 0: -c
 };
 
 void PrintUsage() {
@@ -91,7 +103,7 @@ void PrintUsage() {
                "                      (--user U --password P | --token KEY)\n"
                "                      [-n N] [-b B] [-c C] [--page-size L] [--id-sample S]\n"
                "                      [--seed S] [--json FILE] [--no-concurrent-read]\n"
-               "                      [--hub-pid PID]\n"
+               "                      [--hub-pid PID]... [--db-pid PID]... [--read-clients R]\n"
                "  -n N            objects to post (default 100000)\n"
                "  -b B            objects per envelope (default 1000)\n"
                "  -c C            concurrent clients (default 4)\n"
@@ -100,7 +112,11 @@ void PrintUsage() {
                "  --collection    collection id; default: the one with alias 'default'\n"
                "  --url URL       repeat for several nodes of one hub: clients round-robin\n"
                "  --json FILE     also write the figures as JSON\n"
-               "  --hub-pid PID   report the hub's CPU seconds per phase (same machine only)\n";
+               "  --hub-pid PID   report the hub's CPU seconds per phase (same machine only;\n"
+               "                  repeat for every node)\n"
+               "  --db-pid PID    report this process's and its children's CPU seconds per\n"
+               "                  phase (a PostgreSQL postmaster: its backends)\n"
+               "  --read-clients R  clients of the concurrent read phase (default: -c)\n";
 }
 
 std::optional<Options> ParseOptions(int argc, char** argv) {
@@ -161,10 +177,12 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       o.seed = s;
     } else if (a == "--json") {
       o.json_path = v;
-    } else if (a == "--hub-pid") {
+    } else if (a == "--hub-pid" || a == "--db-pid") {
       size_t pid = 0;
       ok = number(v, pid);
-      o.hub_pid = static_cast<long>(pid);
+      (a == "--hub-pid" ? o.hub_pids : o.db_pids).push_back(static_cast<long>(pid));
+    } else if (a == "--read-clients") {
+      ok = number(v, o.read_clients);
     } else {
       std::cerr << "load_generator: unknown option " << a << "\n";
       return std::nullopt;
@@ -280,6 +298,152 @@ double ProcessCpuSeconds(long pid) {
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// CPU seconds of every process whose parent is one of `parents` (one level: a postmaster's
+// backends), by pid.
+std::unordered_map<long, double> ChildrenCpuSeconds(const std::vector<long>& parents) {
+  std::unordered_map<long, double> out;
+  if (parents.empty()) return out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string state;
+    long ppid = 0;
+    if (!(fields >> state >> ppid)) continue;
+    if (std::find(parents.begin(), parents.end(), ppid) == parents.end()) continue;
+    long pid = std::strtol(name.c_str(), nullptr, 10);
+    double cpu = ProcessCpuSeconds(pid);
+    if (cpu >= 0) out[pid] = cpu;
+  }
+  return out;
+}
+
+// Busy and total CPU seconds of the whole machine so far (/proc/stat), and the number of CPUs.
+struct MachineCpu {
+  double busy = 0, total = 0;
+  int cpus = 0;
+};
+
+MachineCpu ReadMachineCpu() {
+  MachineCpu m;
+  std::ifstream in("/proc/stat");
+  std::string line;
+  long ticks = sysconf(_SC_CLK_TCK);
+  while (std::getline(in, line)) {
+    if (line.rfind("cpu ", 0) == 0) {
+      std::istringstream fields(line.substr(4));
+      unsigned long long v = 0, total = 0, idle = 0;
+      for (int i = 0; fields >> v; ++i) {
+        if (i >= 8) break;  // guest time is already counted in user time
+        total += v;
+        if (i == 3 || i == 4) idle += v;  // idle, iowait
+      }
+      if (ticks > 0) {
+        m.total = static_cast<double>(total) / static_cast<double>(ticks);
+        m.busy = static_cast<double>(total - idle) / static_cast<double>(ticks);
+      }
+    } else if (line.rfind("cpu", 0) == 0) {
+      ++m.cpus;
+    }
+  }
+  return m;
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Where the CPU went during one phase. -1: not measured.
+struct PhaseCpu {
+  double wall_s = 0;
+  double hub_s = -1, db_s = -1, lg_s = 0;
+  double machine_busy = -1;  // fraction of all CPUs
+  int cpus = 0;
+};
+
+// Samples at the start of a phase; Finish() at its end.
+class CpuMeter {
+ public:
+  explicit CpuMeter(const Options& o) : o_(o) { Sample(hub_, db_, machine_, self_); }
+
+  PhaseCpu Finish() {
+    PhaseCpu out;
+    out.wall_s = Seconds(Clock::now() - start_);
+    std::unordered_map<long, double> hub, db;
+    MachineCpu machine;
+    double self = 0;
+    Sample(hub, db, machine, self);
+    out.lg_s = self - self_;
+    if (!o_.hub_pids.empty()) out.hub_s = Delta(hub_, hub);
+    if (!o_.db_pids.empty()) out.db_s = Delta(db_, db);
+    if (machine.total > machine_.total) {
+      out.machine_busy = (machine.busy - machine_.busy) / (machine.total - machine_.total);
+      out.cpus = machine.cpus;
+    }
+    return out;
+  }
+
+ private:
+  void Sample(std::unordered_map<long, double>& hub, std::unordered_map<long, double>& db,
+              MachineCpu& machine, double& self) {
+    for (long pid : o_.hub_pids) {
+      if (double c = ProcessCpuSeconds(pid); c >= 0) hub[pid] = c;
+    }
+    db = ChildrenCpuSeconds(o_.db_pids);
+    for (long pid : o_.db_pids) {
+      if (double c = ProcessCpuSeconds(pid); c >= 0) db[pid] = c;
+    }
+    machine = ReadMachineCpu();
+    self = SelfCpuSeconds();
+  }
+
+  // Processes that appeared during the phase count from zero; those that ended are lost.
+  static double Delta(const std::unordered_map<long, double>& before,
+                      const std::unordered_map<long, double>& after) {
+    double sum = 0;
+    for (const auto& [pid, cpu] : after) {
+      auto it = before.find(pid);
+      sum += std::max(0.0, cpu - (it == before.end() ? 0.0 : it->second));
+    }
+    return sum;
+  }
+
+  const Options& o_;
+  Clock::time_point start_ = Clock::now();
+  std::unordered_map<long, double> hub_, db_;
+  MachineCpu machine_;
+  double self_ = 0;
+};
+
+void PrintCpu(const PhaseCpu& c, size_t objects) {
+  const double n = static_cast<double>(std::max<size_t>(objects, 1));
+  std::printf("  cpu:");
+  if (c.hub_s >= 0) std::printf(" hub %.2f s (%.1f us/object),", c.hub_s, c.hub_s * 1e6 / n);
+  if (c.db_s >= 0) std::printf(" database %.2f s (%.1f us/object),", c.db_s, c.db_s * 1e6 / n);
+  std::printf(" load generator %.2f s (%.1f us/object)", c.lg_s, c.lg_s * 1e6 / n);
+  if (c.machine_busy >= 0) {
+    std::printf("; machine %.0f%% busy (%d CPUs x %.2f s)", c.machine_busy * 100, c.cpus, c.wall_s);
+  }
+  std::printf("\n");
+}
+
+std::string JsonCpu(const PhaseCpu& c) {
+  std::ostringstream s;
+  s.precision(6);
+  s << "{\"wall_s\":" << c.wall_s << ",\"hub_cpu_s\":" << c.hub_s << ",\"db_cpu_s\":" << c.db_s
+    << ",\"load_generator_cpu_s\":" << c.lg_s << ",\"machine_busy\":" << c.machine_busy
+    << ",\"cpus\":" << c.cpus << "}";
+  return s.str();
+}
 
 std::string StixNow() {
   auto now = std::chrono::system_clock::now();
@@ -550,6 +714,9 @@ struct Figures {
   double type_filter_objects_per_s = 0;
   double id_get_p50_ms = 0, id_get_p99_ms = 0;
   size_t posted = 0, read_back = 0, missing = 0, duplicated = 0, foreign = 0;
+  size_t read_clients = 0;  // of the concurrent read phase
+  // Where the CPU went, per phase; objects: how many the phase moved.
+  std::vector<std::tuple<std::string, PhaseCpu, size_t>> cpu;
   bool ok = true;
 };
 
@@ -569,7 +736,15 @@ std::string JsonFigures(const Options& o, const Figures& f) {
     << ",\"posted\":" << f.posted << ",\"read_back\":" << f.read_back
     << ",\"missing\":" << f.missing << ",\"duplicated\":" << f.duplicated
     << ",\"ingest_hub_cpu_s\":" << f.ingest_hub_cpu_s << ",\"read_hub_cpu_s\":" << f.read_hub_cpu_s
-    << ",\"ok\":" << (f.ok ? "true" : "false") << "}";
+    << ",\"read_clients\":" << f.read_clients << ",\"nodes\":" << 1 + o.extra_urls.size()
+    << ",\"cpu\":{";
+  bool first = true;
+  for (const auto& [phase, cpu, objects] : f.cpu) {
+    if (!first) s << ",";
+    first = false;
+    s << "\"" << phase << "\":" << JsonCpu(cpu);
+  }
+  s << "},\"ok\":" << (f.ok ? "true" : "false") << "}";
   return s.str();
 }
 
@@ -671,7 +846,7 @@ int Run(const Options& o) {
     Latencies lat;
     std::mutex err_mu;
     std::string first_error;
-    double cpu0 = ProcessCpuSeconds(o.hub_pid);
+    CpuMeter meter(o);
     auto start = Clock::now();
     std::vector<std::thread> threads;
     for (size_t t = 0; t < o.clients; ++t) {
@@ -718,9 +893,9 @@ int Run(const Options& o) {
       return 1;
     }
     f.ingest_seconds = Seconds(Clock::now() - start);
-    if (double cpu1 = ProcessCpuSeconds(o.hub_pid); cpu0 >= 0 && cpu1 >= 0) {
-      f.ingest_hub_cpu_s = cpu1 - cpu0;
-    }
+    PhaseCpu cpu = meter.Finish();
+    f.cpu.emplace_back("ingest", cpu, o.count);
+    f.ingest_hub_cpu_s = cpu.hub_s;
     f.ingest_objects_per_s = static_cast<double>(o.count) / f.ingest_seconds;
     f.post_p50_ms = Percentile(lat.ms, 50);
     f.post_p99_ms = Percentile(lat.ms, 99);
@@ -734,17 +909,18 @@ int Run(const Options& o) {
                   f.ingest_hub_cpu_s, static_cast<double>(o.count) / f.ingest_hub_cpu_s,
                   f.ingest_hub_cpu_s * 1e6 / static_cast<double>(o.count));
     }
+    PrintCpu(cpu, o.count);
   }
   bodies.clear();
   bodies.shrink_to_fit();
 
   // ---- 2. paginated read, one client, with the nothing-lost check
   {
-    double cpu0 = ProcessCpuSeconds(o.hub_pid);
+    CpuMeter meter(o);
     ReadPass pass = PageThrough(*url, auth, objects_path, "", o.page_size, true);
-    if (double cpu1 = ProcessCpuSeconds(o.hub_pid); cpu0 >= 0 && cpu1 >= 0) {
-      f.read_hub_cpu_s = cpu1 - cpu0;
-    }
+    PhaseCpu cpu = meter.Finish();
+    f.cpu.emplace_back("read", cpu, pass.objects);
+    f.read_hub_cpu_s = cpu.hub_s;
     if (!pass.ok) {
       std::fprintf(stderr, "load_generator: read failed: %s\n", pass.error.c_str());
       return 1;
@@ -777,6 +953,7 @@ int Run(const Options& o) {
       std::printf("  hub CPU: %.2f s = %.0f objects per hub-CPU-second\n", f.read_hub_cpu_s,
                   static_cast<double>(pass.objects) / f.read_hub_cpu_s);
     }
+    PrintCpu(cpu, pass.objects);
     std::printf("page latency: first %zu pages p50 %.1f ms, last %zu pages p50 %.1f ms\n", k,
                 f.page_start_p50_ms, k, f.page_end_p50_ms);
     if (f.foreign)
@@ -784,11 +961,13 @@ int Run(const Options& o) {
   }
 
   // ---- 2b. the same read by C concurrent clients
-  if (!o.skip_concurrent_read && o.clients > 1) {
-    std::vector<ReadPass> passes(o.clients);
+  const size_t read_clients = o.read_clients > 0 ? o.read_clients : o.clients;
+  if (!o.skip_concurrent_read && read_clients > 1) {
+    std::vector<ReadPass> passes(read_clients);
+    CpuMeter meter(o);
     auto start = Clock::now();
     std::vector<std::thread> threads;
-    for (size_t t = 0; t < o.clients; ++t) {
+    for (size_t t = 0; t < read_clients; ++t) {
       threads.emplace_back([&, t] {
         passes[t] =
             PageThrough(nodes[t % nodes.size()], auth, objects_path, "", o.page_size, false);
@@ -796,6 +975,7 @@ int Run(const Options& o) {
     }
     for (auto& t : threads) t.join();
     double secs = Seconds(Clock::now() - start);
+    PhaseCpu cpu = meter.Finish();
     size_t total = 0;
     std::vector<double> all_ms;
     for (auto& p : passes) {
@@ -807,17 +987,23 @@ int Run(const Options& o) {
       all_ms.insert(all_ms.end(), p.page_ms.begin(), p.page_ms.end());
     }
     f.concurrent_read_objects_per_s = static_cast<double>(total) / secs;
+    f.read_clients = read_clients;
+    f.cpu.emplace_back("concurrent_read", cpu, total);
     std::printf(
         "read (%zu clients, limit %zu): %zu objects in %.2f s = %.0f objects/s; page GET p50 "
         "%.1f ms, p99 %.1f ms\n",
-        o.clients, o.page_size, total, secs, f.concurrent_read_objects_per_s,
+        read_clients, o.page_size, total, secs, f.concurrent_read_objects_per_s,
         Percentile(all_ms, 50), Percentile(all_ms, 99));
+    PrintCpu(cpu, total);
   }
 
   // ---- 3. filtered reads
   {
+    CpuMeter meter(o);
     ReadPass pass =
         PageThrough(*url, auth, objects_path, "match[type]=indicator&", o.page_size, true);
+    PhaseCpu cpu = meter.Finish();
+    f.cpu.emplace_back("type_read", cpu, pass.objects);
     if (!pass.ok) {
       std::fprintf(stderr, "load_generator: match[type] read failed: %s\n", pass.error.c_str());
       return 1;
@@ -827,6 +1013,7 @@ int Run(const Options& o) {
     f.type_filter_objects_per_s = static_cast<double>(pass.objects) / pass.seconds;
     std::printf("match[type]=indicator: %zu objects in %.2f s = %.0f objects/s; %zu of %zu ours\n",
                 pass.objects, pass.seconds, f.type_filter_objects_per_s, found, o.count);
+    PrintCpu(cpu, pass.objects);
     if (found != o.count) {
       std::fprintf(stderr, "load_generator: match[type]=indicator missed %zu objects\n",
                    o.count - found);
@@ -853,6 +1040,7 @@ int Run(const Options& o) {
     std::mutex err_mu;
     std::string first_error;
     std::vector<std::thread> threads;
+    CpuMeter meter(o);
     auto start = Clock::now();
     for (size_t t = 0; t < o.clients; ++t) {
       threads.emplace_back([&, t] {
@@ -884,11 +1072,14 @@ int Run(const Options& o) {
     }
     for (auto& t : threads) t.join();
     double secs = Seconds(Clock::now() - start);
+    PhaseCpu cpu = meter.Finish();
+    f.cpu.emplace_back("id_get", cpu, chosen.size());
     f.id_get_p50_ms = Percentile(lat.ms, 50);
     f.id_get_p99_ms = Percentile(lat.ms, 99);
     std::printf("match[id]: %zu GETs in %.2f s = %.0f GETs/s; p50 %.1f ms, p99 %.1f ms\n",
                 chosen.size(), secs, static_cast<double>(chosen.size()) / secs, f.id_get_p50_ms,
                 f.id_get_p99_ms);
+    PrintCpu(cpu, chosen.size());  // per GET
     if (bad) {
       std::fprintf(stderr, "load_generator: %zu match[id] GETs wrong, e.g. %s\n", bad.load(),
                    first_error.c_str());

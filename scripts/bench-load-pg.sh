@@ -9,7 +9,14 @@
 # Starts a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) in a temporary directory on a free
 # loopback port, or uses LIAISON_TEST_PG_DSN when set (each run gets its own database). Settings:
 # LIAISON_BENCH_N (objects, default 100000), LIAISON_BENCH_B (per envelope, 1000), LIAISON_BENCH_C
-# (clients, 4), LIAISON_BENCH_PAGE (page size, 1000). Results: BUILD_DIR/bench-results/load_*.json.
+# (clients, 4), LIAISON_BENCH_READ_C (clients of the concurrent read phase, default C),
+# LIAISON_BENCH_PAGE (page size, 1000). Results: BUILD_DIR/bench-results/load_*.json.
+#
+# Where the CPU goes: the load generator is given every node's pid and the PostgreSQL postmaster's
+# (its backends are its children; found for our own cluster, or through data_directory when the
+# DSN's role may read it) and prints per phase the CPU seconds of the nodes, the database and
+# itself, and how busy the machine was. Everything shares this machine's cores: when it is busy
+# throughout a phase, a second node cannot add throughput, only spread the same work.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -29,6 +36,7 @@ N="${LIAISON_BENCH_N:-100000}"
 B="${LIAISON_BENCH_B:-1000}"
 C="${LIAISON_BENCH_C:-4}"
 PAGE="${LIAISON_BENCH_PAGE:-1000}"
+READ_C="${LIAISON_BENCH_READ_C:-$C}"
 results="$build/bench-results"
 mkdir -p "$results"
 
@@ -54,6 +62,17 @@ if [ -z "$dsn" ]; then
     { echo "bench-load-pg: cannot start PostgreSQL" >&2; exit 1; }
 fi
 base="${dsn%/*}"
+
+# The postmaster's pid, for the CPU figures (empty when it cannot be found).
+db_pid=""
+if [ "$own_cluster" = 1 ]; then
+  db_pid="$(head -1 "$tmp/pg/data/postmaster.pid" 2>/dev/null || true)"
+else
+  datadir="$(psql "$dsn" -XAtc "SELECT setting FROM pg_settings WHERE name = 'data_directory'" \
+    2>/dev/null || true)"
+  [ -n "$datadir" ] && db_pid="$(head -1 "$datadir/postmaster.pid" 2>/dev/null || true)"
+fi
+case "$db_pid" in ''|*[!0-9]*) db_pid="" ;; esac
 
 password="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
@@ -91,14 +110,16 @@ stop_all() {
   pids=()
 }
 
-# run LABEL PORT...: the load generator against those nodes.
+# run LABEL PORT...: the load generator against those nodes (the running ones: pids).
 run_lg() {
   local label="$1"; shift
-  local urls=() p
-  for p in "$@"; do urls+=(--url "http://127.0.0.1:$p/api/"); done
-  echo "== $label: N=$N B=$B C=$C page=$PAGE"
-  "$lg" "${urls[@]}" --user bench --password "$password" -n "$N" -b "$B" -c "$C" \
-    --page-size "$PAGE" --json "$results/load_$label.json"
+  local args=() p
+  for p in "$@"; do args+=(--url "http://127.0.0.1:$p/api/"); done
+  for p in "${pids[@]}"; do args+=(--hub-pid "$p"); done
+  [ -z "$db_pid" ] || [ "$label" = sqlite ] || args+=(--db-pid "$db_pid")
+  echo "== $label: N=$N B=$B C=$C read C=$READ_C page=$PAGE"
+  "$lg" "${args[@]}" --user bench --password "$password" -n "$N" -b "$B" -c "$C" \
+    --read-clients "$READ_C" --page-size "$PAGE" --json "$results/load_$label.json"
 }
 
 failed=0
@@ -158,5 +179,19 @@ print("\nratios: PG 1 node / SQLite ingest %.2f, read %.2f, concurrent read %.2f
 print("        PG 2 nodes / PG 1 node ingest %.2f, concurrent read %.2f"
       % (ratio("pg2", "pg1", "ingest_objects_per_s"),
          ratio("pg2", "pg1", "concurrent_read_objects_per_s")))
+# Where the CPU went in the concurrent read phase (microseconds of CPU per object read).
+print("\nconcurrent read, CPU per object read (us): nodes / database / load generator; machine busy")
+for label, r in runs.items():
+    c = r.get("cpu", {}).get("concurrent_read")
+    if not c:
+        continue
+    n = float(r.get("concurrent_read_objects_per_s", 0)) * float(c.get("wall_s", 0))
+    def us(key):
+        v = float(c.get(key, -1))
+        return "%8.1f" % (v * 1e6 / n) if v >= 0 and n > 0 else "       -"
+    busy = float(c.get("machine_busy", -1))
+    print("%-22s %s %s %s   %s of %d CPUs" % (names[label], us("hub_cpu_s"), us("db_cpu_s"),
+          us("load_generator_cpu_s"), "%3.0f%%" % (busy * 100) if busy >= 0 else "  ?",
+          int(c.get("cpus", 0))))
 PY
 exit "$failed"
