@@ -299,10 +299,28 @@ double ProcessCpuSeconds(long pid) {
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// CPU seconds of one process, and whether it does background work (PostgreSQL's autovacuum,
+// checkpointer, writers, launchers) rather than serve clients' queries.
+struct ProcCpu {
+  double cpu = 0;
+  bool background = false;
+};
+using CpuByPid = std::unordered_map<long, ProcCpu>;
+
+bool IsBackgroundProcess(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* word : {"autovacuum", "checkpointer", "writer", "launcher", "archiver",
+                           "startup", "logger", "stats"}) {
+    if (cmd.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // CPU seconds of every process whose parent is one of `parents` (one level: a postmaster's
-// backends), by pid.
-std::unordered_map<long, double> ChildrenCpuSeconds(const std::vector<long>& parents) {
-  std::unordered_map<long, double> out;
+// backends and background workers), by pid.
+CpuByPid ChildrenCpuSeconds(const std::vector<long>& parents) {
+  CpuByPid out;
   if (parents.empty()) return out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
@@ -319,7 +337,7 @@ std::unordered_map<long, double> ChildrenCpuSeconds(const std::vector<long>& par
     if (std::find(parents.begin(), parents.end(), ppid) == parents.end()) continue;
     long pid = std::strtol(name.c_str(), nullptr, 10);
     double cpu = ProcessCpuSeconds(pid);
-    if (cpu >= 0) out[pid] = cpu;
+    if (cpu >= 0) out[pid] = ProcCpu{cpu, IsBackgroundProcess(pid)};
   }
   return out;
 }
@@ -366,7 +384,8 @@ double SelfCpuSeconds() {
 struct PhaseCpu {
   double wall_s = 0;
   double hub_s = -1, db_s = -1, lg_s = 0;
-  double machine_busy = -1;  // fraction of all CPUs
+  double db_background_s = -1;  // of db_s: autovacuum, checkpointer, writers (not queries)
+  double machine_busy = -1;     // fraction of all CPUs
   int cpus = 0;
 };
 
@@ -378,13 +397,16 @@ class CpuMeter {
   PhaseCpu Finish() {
     PhaseCpu out;
     out.wall_s = Seconds(Clock::now() - start_);
-    std::unordered_map<long, double> hub, db;
+    CpuByPid hub, db;
     MachineCpu machine;
     double self = 0;
     Sample(hub, db, machine, self);
     out.lg_s = self - self_;
-    if (!o_.hub_pids.empty()) out.hub_s = Delta(hub_, hub);
-    if (!o_.db_pids.empty()) out.db_s = Delta(db_, db);
+    if (!o_.hub_pids.empty()) out.hub_s = Delta(hub_, hub, false);
+    if (!o_.db_pids.empty()) {
+      out.db_s = Delta(db_, db, false);
+      out.db_background_s = Delta(db_, db, true);
+    }
     if (machine.total > machine_.total) {
       out.machine_busy = (machine.busy - machine_.busy) / (machine.total - machine_.total);
       out.cpus = machine.cpus;
@@ -393,33 +415,33 @@ class CpuMeter {
   }
 
  private:
-  void Sample(std::unordered_map<long, double>& hub, std::unordered_map<long, double>& db,
-              MachineCpu& machine, double& self) {
+  void Sample(CpuByPid& hub, CpuByPid& db, MachineCpu& machine, double& self) {
     for (long pid : o_.hub_pids) {
-      if (double c = ProcessCpuSeconds(pid); c >= 0) hub[pid] = c;
+      if (double c = ProcessCpuSeconds(pid); c >= 0) hub[pid] = ProcCpu{c, false};
     }
     db = ChildrenCpuSeconds(o_.db_pids);
-    for (long pid : o_.db_pids) {
-      if (double c = ProcessCpuSeconds(pid); c >= 0) db[pid] = c;
+    for (long pid : o_.db_pids) {  // the postmaster itself counts as background
+      if (double c = ProcessCpuSeconds(pid); c >= 0) db[pid] = ProcCpu{c, true};
     }
     machine = ReadMachineCpu();
     self = SelfCpuSeconds();
   }
 
   // Processes that appeared during the phase count from zero; those that ended are lost.
-  static double Delta(const std::unordered_map<long, double>& before,
-                      const std::unordered_map<long, double>& after) {
+  // `background_only`: only the background processes.
+  static double Delta(const CpuByPid& before, const CpuByPid& after, bool background_only) {
     double sum = 0;
-    for (const auto& [pid, cpu] : after) {
+    for (const auto& [pid, p] : after) {
+      if (background_only && !p.background) continue;
       auto it = before.find(pid);
-      sum += std::max(0.0, cpu - (it == before.end() ? 0.0 : it->second));
+      sum += std::max(0.0, p.cpu - (it == before.end() ? 0.0 : it->second.cpu));
     }
     return sum;
   }
 
   const Options& o_;
   Clock::time_point start_ = Clock::now();
-  std::unordered_map<long, double> hub_, db_;
+  CpuByPid hub_, db_;
   MachineCpu machine_;
   double self_ = 0;
 };
@@ -428,7 +450,10 @@ void PrintCpu(const PhaseCpu& c, size_t objects) {
   const double n = static_cast<double>(std::max<size_t>(objects, 1));
   std::printf("  cpu:");
   if (c.hub_s >= 0) std::printf(" hub %.2f s (%.1f us/object),", c.hub_s, c.hub_s * 1e6 / n);
-  if (c.db_s >= 0) std::printf(" database %.2f s (%.1f us/object),", c.db_s, c.db_s * 1e6 / n);
+  if (c.db_s >= 0) {
+    std::printf(" database %.2f s (%.1f us/object; %.2f s of it background: autovacuum, writers),",
+                c.db_s, c.db_s * 1e6 / n, c.db_background_s);
+  }
   std::printf(" load generator %.2f s (%.1f us/object)", c.lg_s, c.lg_s * 1e6 / n);
   if (c.machine_busy >= 0) {
     std::printf("; machine %.0f%% busy (%d CPUs x %.2f s)", c.machine_busy * 100, c.cpus, c.wall_s);
@@ -440,8 +465,8 @@ std::string JsonCpu(const PhaseCpu& c) {
   std::ostringstream s;
   s.precision(6);
   s << "{\"wall_s\":" << c.wall_s << ",\"hub_cpu_s\":" << c.hub_s << ",\"db_cpu_s\":" << c.db_s
-    << ",\"load_generator_cpu_s\":" << c.lg_s << ",\"machine_busy\":" << c.machine_busy
-    << ",\"cpus\":" << c.cpus << "}";
+    << ",\"db_background_cpu_s\":" << c.db_background_s << ",\"load_generator_cpu_s\":" << c.lg_s
+    << ",\"machine_busy\":" << c.machine_busy << ",\"cpus\":" << c.cpus << "}";
   return s.str();
 }
 

@@ -10,7 +10,16 @@
 # loopback port, or uses LIAISON_TEST_PG_DSN when set (each run gets its own database). Settings:
 # LIAISON_BENCH_N (objects, default 100000), LIAISON_BENCH_B (per envelope, 1000), LIAISON_BENCH_C
 # (clients, 4), LIAISON_BENCH_READ_C (clients of the concurrent read phase, default C),
-# LIAISON_BENCH_PAGE (page size, 1000). Results: BUILD_DIR/bench-results/load_*.json.
+# LIAISON_BENCH_PAGE (page size, 1000), LIAISON_BENCH_PG_SHARED_BUFFERS (our own cluster's
+# shared_buffers, default 512MB; empty: PostgreSQL's default of 128MB). Results:
+# BUILD_DIR/bench-results/load_*.json.
+#
+# shared_buffers: 100k objects make ~75 MB of object rows plus ~70 MB of events and audit rows
+# written in the same transactions. With the default 128MB the object pages read back are partly
+# evicted by then, and every page read then costs the database a pread from the OS cache and a
+# page verification (measured: a third of its CPU in the read phase, 3.9 vs 2.8 us per object
+# read). A server sized as operators do (the PostgreSQL docs suggest 25% of RAM) holds the working
+# set; an existing cluster (LIAISON_TEST_PG_DSN) is used as it is, and its setting is printed.
 #
 # Where the CPU goes: the load generator is given every node's pid and the PostgreSQL postmaster's
 # (its backends are its children; found for our own cluster, or through data_directory when the
@@ -60,7 +69,15 @@ if [ -z "$dsn" ]; then
   own_cluster=1
   dsn="$(bash "$root/scripts/pg-cluster.sh" start "$tmp/pg" "$port")" ||
     { echo "bench-load-pg: cannot start PostgreSQL" >&2; exit 1; }
+  shared_buffers="${LIAISON_BENCH_PG_SHARED_BUFFERS-512MB}"
+  if [ -n "$shared_buffers" ]; then
+    psql "$dsn" -Xqc "ALTER SYSTEM SET shared_buffers = '$shared_buffers'" &&
+      bash "$root/scripts/pg-cluster.sh" restart "$tmp/pg" ||
+      { echo "bench-load-pg: cannot set shared_buffers = $shared_buffers" >&2; exit 1; }
+  fi
 fi
+echo "PostgreSQL: $(psql "$dsn" -XAtc "SELECT 'shared_buffers ' || current_setting('shared_buffers')
+  || ', ' || split_part(version(), ' on ', 1)" 2>/dev/null)"
 base="${dsn%/*}"
 
 # The postmaster's pid, for the CPU figures (empty when it cannot be found).
@@ -180,7 +197,8 @@ print("        PG 2 nodes / PG 1 node ingest %.2f, concurrent read %.2f"
       % (ratio("pg2", "pg1", "ingest_objects_per_s"),
          ratio("pg2", "pg1", "concurrent_read_objects_per_s")))
 # Where the CPU went in the concurrent read phase (microseconds of CPU per object read).
-print("\nconcurrent read, CPU per object read (us): nodes / database / load generator; machine busy")
+print("\nconcurrent read, CPU per object read (us): nodes / database (of it background:"
+      " autovacuum, writers) / load generator; machine busy")
 for label, r in runs.items():
     c = r.get("cpu", {}).get("concurrent_read")
     if not c:
@@ -190,8 +208,8 @@ for label, r in runs.items():
         v = float(c.get(key, -1))
         return "%8.1f" % (v * 1e6 / n) if v >= 0 and n > 0 else "       -"
     busy = float(c.get("machine_busy", -1))
-    print("%-22s %s %s %s   %s of %d CPUs" % (names[label], us("hub_cpu_s"), us("db_cpu_s"),
-          us("load_generator_cpu_s"), "%3.0f%%" % (busy * 100) if busy >= 0 else "  ?",
-          int(c.get("cpus", 0))))
+    print("%-22s %s %s (%s) %s   %s of %d CPUs" % (names[label], us("hub_cpu_s"), us("db_cpu_s"),
+          us("db_background_cpu_s").strip(), us("load_generator_cpu_s"),
+          "%3.0f%%" % (busy * 100) if busy >= 0 else "  ?", int(c.get("cpus", 0))))
 PY
 exit "$failed"
