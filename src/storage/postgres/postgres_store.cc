@@ -615,7 +615,8 @@ Result<std::vector<std::string>> PostgresStore::EnsureStatistics() {
             p.AddTextArray(tables) +
             ") AND pg_relation_size(c.oid) > 0 AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE "
             "s.schemaname = n.nspname AND s.tablename = c.relname) ORDER BY c.relname";
-        ASSIGN_OR_RETURN(PgResult r, c.Exec(sql, p));
+        // Prepared: the pg_stats view costs more to plan (~10 ms on a busy box) than to run.
+        ASSIGN_OR_RETURN(PgResult r, c.ExecPrepared(sql, p));
         std::vector<std::string> missing;
         for (int i = 0; i < r.rows(); ++i) {
           std::string name = r.Text(i, 0);
