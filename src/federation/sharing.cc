@@ -72,9 +72,8 @@ bool IsSystemFailure(const Status& s) {
 // One object that passed the sharing checks, before outbox and feedback are decided.
 struct Admitted {
   storage::NewObject object;
-  stix::ObjectInfo info;   // the plaintext object's facts (the inner object of a sealed wrapper)
-  bool duplicate = false;  // this (id, version) is already in the collection
-  bool sign = false;       // queued to a partner: this hub's signature is computed at publish
+  stix::ObjectInfo info;  // the plaintext object's facts (the inner object of a sealed wrapper)
+  bool sign = false;      // queued to a partner: this hub's signature is computed at publish
   std::vector<storage::AuditRecord> route_audit;  // feedback records made while routing
 };
 
@@ -287,7 +286,6 @@ class Preparer {
       }
       admitted.push_back(std::move(a).value());
     }
-    if (inbound) RETURN_IF_ERROR(MarkDuplicates(admitted));
     RETURN_IF_ERROR(LookupReferences(admitted));
 
     for (Admitted& a : admitted) Route(a);
@@ -295,20 +293,20 @@ class Preparer {
     // on every push to every partner; on several threads for a large publish.
     ParallelFor(admitted.size(), [&](size_t i) { Sign(admitted[i]); });
 
+    // The object's audit records go with it: the store writes them only when the version is
+    // new, so a replay of a version already held records nothing.
     for (Admitted& a : admitted) {
-      for (storage::AuditRecord& r : a.route_audit) out_.audit.push_back(std::move(r));
+      storage::AuditRecord record;
+      record.kind = inbound ? "receive" : "publish";
+      record.actor = Actor();
+      record.subject = a.object.id;
+      record.detail = Detail({{"collection", collection_.id},
+                              {"version", a.object.version ? VersionText(*a.object.version) : ""},
+                              {"origin", a.object.label.origin}},
+                             a.object.label.tlp);
+      a.object.audit.push_back(std::move(record));
+      for (storage::AuditRecord& r : a.route_audit) a.object.audit.push_back(std::move(r));
       a.route_audit.clear();
-      if (!a.duplicate) {
-        storage::AuditRecord record;
-        record.kind = inbound ? "receive" : "publish";
-        record.actor = Actor();
-        record.subject = a.object.id;
-        record.detail = Detail({{"collection", collection_.id},
-                                {"version", a.object.version ? VersionText(*a.object.version) : ""},
-                                {"origin", a.object.label.origin}},
-                               a.object.label.tlp);
-        out_.audit.push_back(std::move(record));
-      }
       out_.objects.push_back(std::move(a.object));
     }
     return std::move(out_);
@@ -532,46 +530,6 @@ class Preparer {
     return a;
   }
 
-  // Replays of a version already held change nothing (the store makes them no-ops); they also
-  // get no audit entry. One batched probe per chunk of objects (instead of one lookup each); a
-  // chunk the probe cannot settle (an error) is looked up object by object.
-  Status MarkDuplicates(std::vector<Admitted>& admitted) {
-    std::vector<Admitted*> versioned;
-    for (Admitted& a : admitted) {
-      if (a.object.version) versioned.push_back(&a);
-    }
-    for (size_t begin = 0; begin < versioned.size(); begin += storage::kMaxQueryValues) {
-      const size_t end = std::min(versioned.size(), begin + storage::kMaxQueryValues);
-      std::vector<storage::ObjectVersionKey> keys;
-      keys.reserve(end - begin);
-      for (size_t i = begin; i < end; ++i) {
-        keys.push_back({versioned[i]->object.id, *versioned[i]->object.version});
-      }
-      Result<std::vector<storage::StoredObject>> found =
-          store_.GetObjectVersions(collection_.id, keys, /*metadata_only=*/true);
-      if (found.ok()) {
-        std::set<std::pair<std::string_view, int64_t>> held;
-        for (const storage::StoredObject& o : *found) held.emplace(o.id, o.version);
-        for (size_t i = begin; i < end; ++i) {
-          Admitted& a = *versioned[i];
-          if (held.count({a.object.id, *a.object.version})) a.duplicate = true;
-        }
-        continue;
-      }
-      for (size_t i = begin; i < end; ++i) {
-        Admitted& a = *versioned[i];
-        Result<storage::StoredObject> held =
-            store_.GetObjectVersion(collection_.id, a.object.id, *a.object.version);
-        if (held.ok()) {
-          a.duplicate = true;
-        } else if (held.status().code() != StatusCode::kNotFound) {
-          return held.status();
-        }
-      }
-    }
-    return Status::Ok();
-  }
-
   // The labels of every object some feedback object refers to.
   Status LookupReferences(const std::vector<Admitted>& admitted) {
     std::set<std::string> wanted;
@@ -624,16 +582,14 @@ class Preparer {
           if (!o.label.sealed) record.note = a.info.feedback_note;
           record.count = a.info.sighting_count;
           o.feedback.push_back(std::move(record));
-          if (!a.duplicate) {
-            storage::AuditRecord audit;
-            audit.kind = "feedback";
-            audit.actor = Actor();
-            audit.subject = ref;
-            audit.detail = Detail({{"feedback", o.id},
-                                   {"from", o.label.origin},
-                                   {"outcome", o.feedback.back().outcome}});
-            a.route_audit.push_back(std::move(audit));
-          }
+          storage::AuditRecord audit;
+          audit.kind = "feedback";
+          audit.actor = Actor();
+          audit.subject = ref;
+          audit.detail = Detail({{"feedback", o.id},
+                                 {"from", o.label.origin},
+                                 {"outcome", o.feedback.back().outcome}});
+          a.route_audit.push_back(std::move(audit));
           continue;
         }
         // Feedback about another hub's object goes back to that origin when it is a partner

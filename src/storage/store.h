@@ -165,6 +165,23 @@ struct ObjectLabel {
   friend bool operator==(const ObjectLabel&, const ObjectLabel&) = default;
 };
 
+// One entry of the append-only, hash-chained audit log. The caller fills time (0: the store's
+// now), kind, actor, subject and detail; the store assigns seq (1, 2, ... with no gaps), prev_hash
+// (the previous entry's hash; "" for seq 1) and hash = audit::ChainHash(entry), atomically with the
+// append, so concurrent appends (also from several processes on one database) form one chain.
+struct AuditRecord {
+  int64_t seq = 0;
+  int64_t time = 0;       // microseconds
+  std::string kind;       // "publish" | "receive" | "reject" | "deliver" | "delivery-failed" |
+                          // "feedback" | "read-red" | "auth-failure" | "partner" | "channel" | ...
+  std::string actor;      // user name, "partner:<identity id>", or "hub"
+  std::string subject;    // object id, status id, partner id, ... ("" when none)
+  std::string detail;     // a small JSON object with the rest
+  std::string prev_hash;  // hex
+  std::string hash;       // hex
+  friend bool operator==(const AuditRecord&, const AuditRecord&) = default;
+};
+
 // A validated object to add (see stix::ObjectInfo). `json` is the minified object, served verbatim.
 struct NewObject {
   std::string id;
@@ -178,9 +195,12 @@ struct NewObject {
   // Written in the same transaction, only when this version is new (not a duplicate):
   std::vector<std::string> outbox_partners;  // one queued OutboxRow per partner identity id
   std::vector<FeedbackRecord> feedback;      // feedback this object gives (see FeedbackRecord)
+  // Appended to the audit chain after AddObjectsRequest::audit (in object order): what is
+  // recorded about this version only when it is stored (a replay of a held version records
+  // nothing).
+  std::vector<AuditRecord> audit;
 };
 
-// One stored object version.
 // One object version named exactly (GetObjectVersions).
 struct ObjectVersionKey {
   std::string id;
@@ -189,6 +209,7 @@ struct ObjectVersionKey {
   friend auto operator<=>(const ObjectVersionKey&, const ObjectVersionKey&) = default;
 };
 
+// One stored object version.
 struct StoredObject {
   std::string id;
   std::string type;
@@ -248,23 +269,6 @@ struct StatusResource {
 
 // ---------------------------------------------------------------------------------------------
 // Audit chain (audit/chain.h defines the hash), events, partners, channels, outbox
-
-// One entry of the append-only, hash-chained audit log. The caller fills time (0: the store's
-// now), kind, actor, subject and detail; the store assigns seq (1, 2, ... with no gaps), prev_hash
-// (the previous entry's hash; "" for seq 1) and hash = audit::ChainHash(entry), atomically with the
-// append, so concurrent appends (also from several processes on one database) form one chain.
-struct AuditRecord {
-  int64_t seq = 0;
-  int64_t time = 0;       // microseconds
-  std::string kind;       // "publish" | "receive" | "reject" | "deliver" | "delivery-failed" |
-                          // "feedback" | "read-red" | "auth-failure" | "partner" | "channel" | ...
-  std::string actor;      // user name, "partner:<identity id>", or "hub"
-  std::string subject;    // object id, status id, partner id, ... ("" when none)
-  std::string detail;     // a small JSON object with the rest
-  std::string prev_hash;  // hex
-  std::string hash;       // hex
-  friend bool operator==(const AuditRecord&, const AuditRecord&) = default;
-};
 
 // A hub event for the live stream (GET /liaison/v1/events). Events are appended by the store in
 // the transaction that causes them: one "object" event per new object version added by AddObjects,

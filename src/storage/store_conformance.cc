@@ -1484,6 +1484,42 @@ TEST_P(StoreConformance, DuplicatesWriteNoExtrasButAuditIsAlwaysAppended) {
   EXPECT_EQ(rows->size(), 1u);
 }
 
+TEST_P(StoreConformance, PerObjectAuditRecordsOnlyForNewVersions) {
+  SETUP_COLLECTIONS();
+  const std::string a = Id("indicator", 1);
+  const std::string b = Id("indicator", 2);
+  NewObject oa = Labeled(a, kT0, Label(2));
+  oa.audit = {Audit("receive", a)};
+  NewObject ob = Labeled(b, kT0, Label(2));
+  ob.audit = {Audit("receive", b), Audit("feedback", b)};
+  AddObjectsRequest req;
+  req.collection_id = "c1";
+  req.objects = {oa};
+  req.audit = {Audit("reject", "x")};
+  ASSERT_OK(store_->AddObjects(req, kT0));
+  // A replays, B is new: only B's records follow the request's own.
+  req.objects = {oa, ob, ob};
+  ASSERT_OK(store_->AddObjects(req, kT0 + 10));
+  auto audit = store_->ListAudit(0, 100);
+  ASSERT_OK(audit);
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const AuditRecord& r : *audit) got.emplace_back(r.kind, r.subject);
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"reject", "x"}, {"receive", a}, {"reject", "x"}, {"receive", b}, {"feedback", b}};
+  EXPECT_EQ(got, want);
+  ASSERT_OK(audit::VerifyChain(*store_));
+
+  // A per-object record with no kind is refused like a request's, and nothing is committed.
+  NewObject bad = Labeled(Id("indicator", 3), kT0, Label(2));
+  bad.audit = {Audit("", "y")};
+  req.objects = {bad};
+  req.audit.clear();
+  EXPECT_CODE(store_->AddObjects(req, kT0 + 20), StatusCode::kInvalidArgument);
+  auto count = store_->CountObjects("c1");
+  ASSERT_OK(count);
+  EXPECT_EQ(*count, 2);
+}
+
 TEST_P(StoreConformance, AddObjectsWithBadAuditRecordCommitsNothing) {
   SETUP_COLLECTIONS();
   AddObjectsRequest req;

@@ -21,6 +21,7 @@ Status ValidateAddObjectsRequest(const AddObjectsRequest& request) {
     if (o.type.empty()) return InvalidArgumentError(what + ": type is empty");
     if (o.spec_version.empty()) return InvalidArgumentError(what + ": spec_version is empty");
     if (o.json.empty()) return InvalidArgumentError(what + ": json is empty");
+    RETURN_IF_ERROR(ValidateAuditRecords(o.audit));
   }
   return ValidateAuditRecords(request.audit);
 }

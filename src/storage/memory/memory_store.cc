@@ -332,7 +332,9 @@ Result<AddObjectsResult> MemoryStore::AddObjects(const AddObjectsRequest& reques
   c->last_date_added = last;
   if (!result.status.id.empty()) statuses_[result.status.id] = result.status;
 
+  std::vector<AuditRecord> audit = request.audit;  // then each new version's own records
   for (const auto& [o, stored] : new_versions) {
+    audit.insert(audit.end(), o->audit.begin(), o->audit.end());
     HubEvent event;
     event.time = now_micros;
     event.kind = "object";
@@ -372,7 +374,7 @@ Result<AddObjectsResult> MemoryStore::AddObjects(const AddObjectsRequest& reques
       feedback_.push_back(std::move(record));
     }
   }
-  AppendAuditLocked(request.audit, now_micros);
+  AppendAuditLocked(audit, now_micros);
   return result;
 }
 

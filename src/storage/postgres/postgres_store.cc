@@ -1328,7 +1328,11 @@ Result<AddObjectsResult> PostgresStore::AddObjects(const AddObjectsRequest& requ
     }
     // Lock order everywhere: collection row, then the events head, then the audit head.
     RETURN_IF_ERROR(AppendEvents(c, events, channel_));
-    RETURN_IF_ERROR(AppendAuditIn(c, request.audit, now_micros).status());
+    std::vector<AuditRecord> audit = request.audit;  // then each new version's own records
+    for (const PendingRow& row : added_rows) {
+      audit.insert(audit.end(), row.object->audit.begin(), row.object->audit.end());
+    }
+    RETURN_IF_ERROR(AppendAuditIn(c, audit, now_micros).status());
     return result;
   });
   if (added.ok() && added->added > 0) NoteRowsAdded(added->added);

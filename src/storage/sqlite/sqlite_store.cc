@@ -923,6 +923,7 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
     result.status = request.status;
     result.status.successes.reserve(result.status.successes.size() + request.objects.size());
     int64_t last = coll.last_date_added;
+    std::vector<AuditRecord> audit = request.audit;  // then each new version's own records
 
     for (const NewObject& o : request.objects) {
       int64_t candidate = NextDateAdded(last, now_micros);
@@ -1023,6 +1024,7 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
         RETURN_IF_ERROR(InsertEvent(c, fb));
       }
 
+      audit.insert(audit.end(), o.audit.begin(), o.audit.end());
       last = candidate;
       if (result.added == 0) result.first_date_added = candidate;
       result.last_date_added = candidate;
@@ -1053,7 +1055,7 @@ Result<AddObjectsResult> SqliteStore::AddObjects(const AddObjectsRequest& reques
       stmt.BindBlob(12, EncodeStatusDetails(s.pendings));
       RETURN_IF_ERROR(stmt.Run());
     }
-    RETURN_IF_ERROR(AppendAuditIn(c, request.audit, now_micros).status());
+    RETURN_IF_ERROR(AppendAuditIn(c, audit, now_micros).status());
     return result;
   });
 }
