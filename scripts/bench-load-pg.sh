@@ -211,5 +211,22 @@ for label, r in runs.items():
     print("%-22s %s %s (%s) %s   %s of %d CPUs" % (names[label], us("hub_cpu_s"), us("db_cpu_s"),
           us("db_background_cpu_s").strip(), us("load_generator_cpu_s"),
           "%3.0f%%" % (busy * 100) if busy >= 0 else "  ?", int(c.get("cpus", 0))))
+# Other work on a shared machine moves the wall-clock figures by tens of percent; CPU per object
+# does not move much. "If alone": the concurrent read rate these processes would reach with every
+# CPU of the machine to themselves (CPUs / CPU seconds per object).
+alone = {}
+for label, r in runs.items():
+    c = r.get("cpu", {}).get("concurrent_read")
+    n = float(r.get("concurrent_read_objects_per_s", 0)) * float((c or {}).get("wall_s", 0))
+    if not c or n <= 0 or float(c.get("hub_cpu_s", -1)) < 0:
+        continue
+    used = sum(max(0.0, float(c.get(k, 0))) for k in ("hub_cpu_s", "db_cpu_s", "load_generator_cpu_s"))
+    if used > 0:
+        alone[label] = int(c.get("cpus", 0)) * n / used
+if alone:
+    print("concurrent read if alone on the machine (objects/s): " +
+          ", ".join("%s %.0f" % (names[k], v) for k, v in alone.items()))
+    if "pg1" in alone and "pg2" in alone:
+        print("        PG 2 nodes / PG 1 node, if alone: %.2f" % (alone["pg2"] / alone["pg1"]))
 PY
 exit "$failed"
