@@ -519,12 +519,26 @@ std::string PagePlan(PgConnection& conn, int64_t after) {
   return plan;
 }
 
+// Keeps autovacuum from analyzing the test's tables on its own schedule (it would make the
+// "no statistics yet" assertions depend on timing).
+Status HoldOffAutovacuum(PgConnection& conn) {
+  return conn.ExecScript(
+      "ALTER TABLE objects SET (autovacuum_enabled = false); ALTER TABLE events SET "
+      "(autovacuum_enabled = false); ALTER TABLE audit SET (autovacuum_enabled = false); ALTER "
+      "TABLE outbox SET (autovacuum_enabled = false)");
+}
+
 TEST_F(PostgresStoreTest, EnsureStatisticsAnalyzesFilledTablesWithoutStatisticsOnce) {
   // Empty tables: nothing to analyze (ANALYZE of an empty table would give no statistics).
   auto none = a().EnsureStatistics();
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_TRUE(none->empty());
 
+  auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto conn = PgConnection::Connect(*spec);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_OK(HoldOffAutovacuum(**conn));
   CreateCollection("c1");
   AddObjectsRequest req;
   req.collection_id = "c1";
@@ -532,10 +546,6 @@ TEST_F(PostgresStoreTest, EnsureStatisticsAnalyzesFilledTablesWithoutStatisticsO
     req.objects.push_back(Indicator("indicator--s" + std::to_string(i), kT0));
   }
   ASSERT_OK(a().AddObjects(req, kT0).status());
-  auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
-  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
-  auto conn = PgConnection::Connect(*spec);
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
   // Fewer rows than kStatisticsCheckRows: no automatic ANALYZE yet, and without statistics the
   // planner sorts a bitmap scan of every row after the cursor.
   ASSERT_LT(2000, PostgresStore::kStatisticsCheckRows);
@@ -561,6 +571,7 @@ TEST_F(PostgresStoreTest, AddingManyObjectsGivesTheTablesStatistics) {
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   auto conn = PgConnection::Connect(*spec);
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_OK(HoldOffAutovacuum(**conn));
   auto stats_rows = [&]() -> int64_t {
     auto r = (*conn)->Exec(
         "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = "
