@@ -546,11 +546,10 @@ TEST_F(PostgresStoreTest, EnsureStatisticsAnalyzesFilledTablesWithoutStatisticsO
     req.objects.push_back(Indicator("indicator--s" + std::to_string(i), kT0));
   }
   ASSERT_OK(a().AddObjects(req, kT0).status());
-  // Fewer rows than kStatisticsCheckRows: no automatic ANALYZE yet, and without statistics the
-  // planner sorts a bitmap scan of every row after the cursor.
+  // Fewer rows than kStatisticsCheckRows: no automatic ANALYZE yet. (Without statistics
+  // PostgreSQL 15 sorts a bitmap scan of every row after the cursor here; not asserted, as the
+  // planner's guesses without statistics differ between versions.)
   ASSERT_LT(2000, PostgresStore::kStatisticsCheckRows);
-  std::string before = PagePlan(**conn, 0);
-  EXPECT_NE(before.find("Sort"), std::string::npos) << before;
 
   auto analyzed = b().EnsureStatistics();
   ASSERT_TRUE(analyzed.ok()) << analyzed.status().ToString();
