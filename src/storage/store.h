@@ -63,6 +63,9 @@
 //    carries the label of the newest stored version of the object it is about, or the feedback
 //    object's own label when that object is unknown here; a "receipt" event carries the label of
 //    the delivered object version, or (when it was deleted since) TLP:RED (4) with no recipients.
+//    Event labels carry what visibility needs and no signature (ObjectLabel::signature is ""):
+//    the signature stays with the object version, and copying it into every event doubled the
+//    bytes an event writes.
 //  - Audit records with an empty kind are kInvalidArgument (in AppendAudit and AddObjects; nothing
 //    is committed). ClaimOutbox with lease_micros <= 0 is kInvalidArgument.
 //  - DeleteCollection also deletes the collection's channels (outbox rows stay as receipts).

@@ -622,6 +622,7 @@ Result<std::vector<AuditRecord>> MemoryStore::ListAudit(int64_t after_seq, size_
 
 void MemoryStore::AppendEvent(HubEvent event) {
   event.seq = ++last_event_seq_;
+  event.label.signature.clear();  // events keep no signature (store.h)
   events_.push_back(std::move(event));
 }
 

@@ -34,14 +34,14 @@ constexpr size_t kInsertChunk = 500;
 constexpr char kLabelColumns[] = "tlp, origin, received_from, recipients, sealed, signature";
 
 // Appends the six label fields (kLabelColumns order) to a COPY row.
-void CopyLabel(CopyRows& rows, const ObjectLabel& label) {
+void CopyLabel(CopyRows& rows, const ObjectLabel& label, bool with_signature = true) {
   rows.Field(int64_t{label.tlp}).Field(label.origin).Field(label.received_from);
   if (label.recipients.empty()) {
     rows.Null();
   } else {
     rows.Field(EncodeRecipients(label.recipients));
   }
-  rows.Field(label.sealed).Field(label.signature);
+  rows.Field(label.sealed).Field(with_signature ? std::string_view(label.signature) : "");
 }
 
 Result<ObjectLabel> ReadLabel(const PgResult& r, int row, int first) {
@@ -252,7 +252,7 @@ Status AppendEvents(PgConnection& c, std::vector<HubEvent>& events, const std::s
   for (const HubEvent& e : events) {
     rows.Field(e.seq).Field(e.time).Field(e.kind).Field(e.collection_id).Field(e.object_id);
     rows.Field(e.version);
-    CopyLabel(rows, e.label);
+    CopyLabel(rows, e.label, /*with_signature=*/false);  // events keep no signature (store.h)
     rows.Field(e.data);
     rows.EndRow();
   }

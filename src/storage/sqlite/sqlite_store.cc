@@ -211,6 +211,7 @@ Status InsertEvent(Connection& c, const HubEvent& e) {
   stmt.Bind(1, e.time).Bind(2, e.kind).Bind(3, e.collection_id).Bind(4, e.object_id);
   stmt.Bind(5, e.version);
   BindLabel(stmt, 6, e.label);
+  stmt.Bind(11, std::string_view(""));  // events keep no signature (store.h)
   stmt.Bind(12, e.data);
   return stmt.Run();
 }
