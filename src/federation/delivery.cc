@@ -423,16 +423,6 @@ class ThreadedDelivery final : public Delivery {
     if (!s.ok()) LOG_WARN("delivery: releasing rows of {}: {}", partner_id, s.ToString());
   }
 
-  // True when no object is in both batches: then the partner may commit them in either order and
-  // the order per object still holds.
-  static bool Disjoint(const Batch& a, const Batch& b) {
-    std::unordered_set<std::string_view> ids;
-    ids.reserve(a.items.size());
-    for (const Item& item : a.items) ids.insert(item.row.object_id);
-    return std::none_of(b.items.begin(), b.items.end(),
-                        [&](const Item& item) { return ids.count(item.row.object_id) > 0; });
-  }
-
   // Holds prepared batches back behind rows that go again later (same backoff): their items
   // become transient failures appended to `items`, so no later row overtakes an earlier one.
   static void HoldBack(std::deque<Batch>& batches, std::vector<Item>& items) {
@@ -450,11 +440,13 @@ class ThreadedDelivery final : public Delivery {
 
   void Push(const std::string& partner_id, Worker& worker) {
     std::mt19937_64 rng(std::random_device{}());
-    // Two connections: during a backlog, a second batch is on its way beside the first.
-    PartnerLink link, side_link;
+    // One connection per batch in flight: during a backlog, up to max_in_flight batches are on
+    // their way at once.
+    const size_t in_flight = std::max<size_t>(1, options_.max_in_flight);
+    std::vector<PartnerLink> links(in_flight);
+    PartnerLink& link = links[0];
     Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
-    const size_t in_flight = std::max<size_t>(1, options_.max_in_flight);
     int64_t retry_at = 0;  // clock micros of the earliest backoff expiry we set
     // Batches claimed and prepared while earlier ones were on their way (a backlog only).
     std::deque<Batch> ready;
@@ -469,8 +461,7 @@ class ThreadedDelivery final : public Delivery {
       }
       if (partner->disabled) {
         Release(partner_id, ready, "not sent: the partner was disabled");
-        link.client.reset();
-        side_link.client.reset();
+        for (PartnerLink& l : links) l.client.reset();
         Sleep(&worker, options_.poll_interval, nullptr);
         continue;
       }
@@ -495,39 +486,54 @@ class ThreadedDelivery final : public Delivery {
       }
       Batch first = std::move(ready.front());
       ready.pop_front();
-      // A full batch means a backlog: a second batch goes beside it on the second connection
-      // when it names none of the first one's objects (the partner may commit either first), and
-      // the batches after them are claimed and prepared while both are on their way.
+      // A full batch means a backlog: more batches go beside it, each on its own connection,
+      // as long as they name none of the objects already on their way (the partner may commit
+      // them in any order), and the batches after them are claimed and prepared meanwhile.
       const bool backlog = first.items.size() >= batch_limit && batch_limit > kSingleObjectBatch;
-      std::optional<Batch> second;
+      std::vector<Batch> beside;
       if (backlog && in_flight > 1) {
-        if (ready.empty()) {
-          Result<std::deque<Batch>> claimed = ClaimBatches(partner_id, batch_limit, 1);
-          if (claimed.ok()) ready = *std::move(claimed);
+        if (ready.size() < in_flight - 1) {
+          Result<std::deque<Batch>> claimed =
+              ClaimBatches(partner_id, batch_limit, in_flight - 1 - ready.size());
+          if (claimed.ok()) {
+            for (Batch& b : *claimed) ready.push_back(std::move(b));
+          }
         }
-        if (!ready.empty() && Disjoint(first, ready.front())) {
-          second = std::move(ready.front());
+        std::unordered_set<std::string_view> on_the_way;
+        for (const Item& item : first.items) on_the_way.insert(item.row.object_id);
+        while (beside.size() + 1 < in_flight && !ready.empty()) {
+          const Batch& candidate = ready.front();
+          if (std::any_of(candidate.items.begin(), candidate.items.end(), [&](const Item& item) {
+                return on_the_way.count(item.row.object_id) > 0;
+              })) {
+            break;  // it waits until the batch naming the same object has been answered
+          }
+          beside.push_back(std::move(ready.front()));
           ready.pop_front();
+          for (const Item& item : beside.back().items) on_the_way.insert(item.row.object_id);
         }
       }
       std::future<Result<std::deque<Batch>>> next;
       if (backlog && ready.empty()) next = ClaimBatchesAhead(partner_id, batch_limit, in_flight);
 
-      std::future<std::vector<Item>> beside;
-      size_t beside_limit = batch_limit;
-      if (second) {
+      std::vector<std::future<std::vector<Item>>> sends;
+      std::vector<size_t> limits(beside.size(), batch_limit);
+      for (size_t i = 0; i < beside.size(); ++i) {
         try {
-          beside = std::async(std::launch::async, [&, b = std::move(*second)]() mutable {
-            return SendPrepared(*partner, side_link, std::move(b), beside_limit);
-          });
+          sends.push_back(
+              std::async(std::launch::async, [&, i, b = std::move(beside[i])]() mutable {
+                return SendPrepared(*partner, links[i + 1], std::move(b), limits[i]);
+              }));
         } catch (const std::system_error&) {
-          ready.push_front(std::move(*second));  // no thread to be had: it goes next round
+          // No thread to be had: this batch and the ones after it go next round, in order.
+          for (size_t j = beside.size(); j-- > i;) ready.push_front(std::move(beside[j]));
+          break;
         }
       }
       std::vector<Item> items = SendPrepared(*partner, link, std::move(first), batch_limit);
-      if (beside.valid()) {
-        std::vector<Item> more = beside.get();
-        batch_limit = std::min(batch_limit, beside_limit);
+      for (size_t i = 0; i < sends.size(); ++i) {
+        std::vector<Item> more = sends[i].get();
+        batch_limit = std::min(batch_limit, limits[i]);
         for (Item& item : more) items.push_back(std::move(item));
       }
       const bool retry = std::any_of(items.begin(), items.end(), [](const Item& i) {

@@ -51,7 +51,7 @@ struct DeliveryOptions {
   size_t batch_size = 500;  // outbox rows per POST
   // POSTs on their way to one partner at once during a backlog (batches naming the same object
   // never travel together, so the order per object holds); 1 sends one batch at a time.
-  size_t max_in_flight = 2;
+  size_t max_in_flight = 3;
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds lease{30000};
