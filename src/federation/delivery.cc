@@ -499,18 +499,20 @@ class ThreadedDelivery final : public Delivery {
             for (Batch& b : *claimed) ready.push_back(std::move(b));
           }
         }
-        std::unordered_set<std::string_view> on_the_way;
-        for (const Item& item : first.items) on_the_way.insert(item.row.object_id);
-        while (beside.size() + 1 < in_flight && !ready.empty()) {
-          const Batch& candidate = ready.front();
-          if (std::any_of(candidate.items.begin(), candidate.items.end(), [&](const Item& item) {
-                return on_the_way.count(item.row.object_id) > 0;
-              })) {
-            break;  // it waits until the batch naming the same object has been answered
-          }
+        std::vector<std::vector<std::string_view>> ids;  // of `first`, then of each ready batch
+        ids.reserve(1 + std::min(ready.size(), in_flight - 1));
+        auto names = [](const Batch& batch) {
+          std::vector<std::string_view> out;
+          out.reserve(batch.items.size());
+          for (const Item& item : batch.items) out.push_back(item.row.object_id);
+          return out;
+        };
+        ids.push_back(names(first));
+        for (size_t i = 0; i < ready.size() && i + 1 < in_flight; ++i)
+          ids.push_back(names(ready[i]));
+        for (size_t n = BatchesThatMayTravelTogether(ids); n > 1; --n) {
           beside.push_back(std::move(ready.front()));
           ready.pop_front();
-          for (const Item& item : beside.back().items) on_the_way.insert(item.row.object_id);
         }
       }
       std::future<Result<std::deque<Batch>>> next;
@@ -1040,6 +1042,20 @@ Result<std::unique_ptr<Delivery>> Delivery::Start(storage::Store& store, const H
                                                      events_changed, std::move(options));
   delivery->Begin();
   return std::unique_ptr<Delivery>(std::move(delivery));
+}
+
+size_t BatchesThatMayTravelTogether(const std::vector<std::vector<std::string_view>>& batches) {
+  std::unordered_set<std::string_view> on_the_way;
+  size_t n = 0;
+  for (const std::vector<std::string_view>& ids : batches) {
+    if (std::any_of(ids.begin(), ids.end(),
+                    [&](std::string_view id) { return on_the_way.count(id) > 0; })) {
+      break;
+    }
+    on_the_way.insert(ids.begin(), ids.end());
+    ++n;
+  }
+  return n;
 }
 
 }  // namespace liaison::federation

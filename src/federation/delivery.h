@@ -37,6 +37,9 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/notifier.h"
@@ -71,5 +74,11 @@ class Delivery {
   virtual ~Delivery() = default;
   virtual void Stop() = 0;
 };
+
+// How many leading batches of `batches` (each given as the object ids of its rows, in claim order)
+// may be on their way at once: the longest prefix in which no object id appears in two batches,
+// so the partner may commit them in any order and each object's versions still arrive in order.
+// 0 for no batches, else at least 1. (Used by the pusher; exposed for its tests.)
+size_t BatchesThatMayTravelTogether(const std::vector<std::vector<std::string_view>>& batches);
 
 }  // namespace liaison::federation

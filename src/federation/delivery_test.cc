@@ -510,6 +510,62 @@ TEST(Delivery, VersionsOfAnObjectArriveInOrder) {
   }
 }
 
+TEST(Delivery, BatchesNamingTheSameObjectNeverTravelTogether) {
+  using Ids = std::vector<std::vector<std::string_view>>;
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{}), 0u);
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{{"a", "b"}}), 1u);
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{{"a", "b"}, {"c"}, {"d", "e"}}), 3u);
+  // The second batch names "b" again: only the first goes.
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{{"a", "b"}, {"c", "b"}, {"d"}}), 1u);
+  // The third names an object of the first: the prefix stops before it, even though later
+  // batches would be disjoint (they must not overtake it).
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{{"a"}, {"c"}, {"a"}, {"z"}}), 2u);
+  // Two versions of one object inside one batch travel together in that batch's order.
+  EXPECT_EQ(BatchesThatMayTravelTogether(Ids{{"a", "a"}, {"b"}}), 2u);
+}
+
+TEST(Delivery, BacklogInSeveralBatchesAtOnceKeepsTheOrderOfEachObject) {
+  SystemClock clock;
+  TestHub a("a", clock, 'a'), b("b", clock, 'b');
+  Partner(a, b);
+  a.AddChannel(b, storage::ChannelMode::kPush, a.collection());
+  // A backlog of 60 rows in batches of 4, up to 3 at once: three objects get a new version every
+  // few publishes, so consecutive batches often name the same object and must not travel
+  // together.
+  const std::vector<std::string> versioned = {NewIndicatorId(), NewIndicatorId(), NewIndicatorId()};
+  size_t rows = 0;
+  for (int i = 0; i < 12; ++i) {
+    std::vector<std::string> batch;
+    for (int j = 0; j < 4; ++j)
+      batch.push_back(Indicator(NewIndicatorId(), "2026-01-02T00:00:00.000Z"));
+    a.Publish(batch);
+    const std::string day = std::string("2026-02-") + (i < 9 ? "0" : "") + std::to_string(i + 1);
+    a.Publish({Indicator(versioned[i % 3], day + "T00:00:00.000Z", "v" + std::to_string(i))});
+    rows += 5;
+  }
+  DeliveryOptions options = FastOptions();
+  options.batch_size = 4;
+  options.max_in_flight = 3;
+  a.StartDelivery(options);
+  ASSERT_TRUE(Eventually([&] { return a.AllDelivered(b.id(), rows); }));
+
+  Result<int64_t> count = b.store().CountObjects(b.inbox());
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, static_cast<int64_t>(rows));  // each version once
+  for (const std::string& id : versioned) {
+    storage::ObjectQuery q;
+    q.collection_id = b.inbox();
+    Result<storage::ObjectPage> versions = b.store().QueryVersions(q, id);
+    ASSERT_TRUE(versions.ok());
+    ASSERT_EQ(versions->objects.size(), 4u);
+    // date_added order at B (arrival) is version order for each object.
+    for (size_t i = 1; i < versions->objects.size(); ++i) {
+      EXPECT_LT(versions->objects[i - 1].version, versions->objects[i].version);
+      EXPECT_LT(versions->objects[i - 1].date_added, versions->objects[i].date_added);
+    }
+  }
+}
+
 TEST(Delivery, ExpiredLeaseOfACrashedPusherIsDeliveredAgainIdempotently) {
   FakeClock clock(SystemClock().NowMicros());
   TestHub a("a", clock, 'a'), b("b", clock, 'b');
