@@ -438,127 +438,180 @@ class ThreadedDelivery final : public Delivery {
     batches.clear();
   }
 
+  // A batch on its way to the partner: its POST runs on its own thread and connection.
+  struct Flight {
+    std::future<std::pair<std::vector<Item>, size_t>> done;  // outcomes, batch limit after it
+    std::vector<std::string> ids;                            // the objects it names
+    size_t link = 0;
+  };
+
   void Push(const std::string& partner_id, Worker& worker) {
     std::mt19937_64 rng(std::random_device{}());
-    // One connection per batch in flight: during a backlog, up to max_in_flight batches are on
-    // their way at once.
+    // A sliding window: during a backlog up to max_in_flight batches are on their way at once,
+    // each on its own connection, and as each is answered the next goes, so the partner always
+    // has a batch to parse and verify while another one commits. Batches naming the same object
+    // never travel together (order per object).
     const size_t in_flight = std::max<size_t>(1, options_.max_in_flight);
     std::vector<PartnerLink> links(in_flight);
-    PartnerLink& link = links[0];
+    std::vector<bool> link_busy(in_flight, false);
     Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
-    int64_t retry_at = 0;  // clock micros of the earliest backoff expiry we set
-    // Batches claimed and prepared while earlier ones were on their way (a backlog only).
-    std::deque<Batch> ready;
-    while (!Stopping(&worker)) {
-      const uint64_t seen = Generation();
-      Result<Partner> partner = store_.GetPartner(partner_id);
-      if (!partner.ok()) {
-        if (partner.status().code() == StatusCode::kNotFound) return;  // removed with its rows
-        LOG_WARN("delivery: partner {}: {}", partner_id, partner.status().ToString());
-        Sleep(&worker, options_.poll_interval, nullptr);
-        continue;
-      }
-      if (partner->disabled) {
-        Release(partner_id, ready, "not sent: the partner was disabled");
-        for (PartnerLink& l : links) l.client.reset();
-        Sleep(&worker, options_.poll_interval, nullptr);
-        continue;
-      }
-      if (ready.empty()) {
-        const int64_t now = clock_.NowMicros();
-        Result<std::deque<Batch>> claimed = ClaimBatches(partner_id, batch_limit, 1);
-        if (!claimed.ok()) {
-          LOG_WARN("delivery: claiming rows for {}: {}", partner_id, claimed.status().ToString());
-          Sleep(&worker, options_.poll_interval, nullptr);
-          continue;
-        }
-        if (claimed->empty()) {
-          // Nothing due: wake on the next commit, when our own backoff expires, or at the poll.
-          std::chrono::milliseconds wait = options_.poll_interval;
-          if (retry_at > now) {
-            wait = std::min(wait, std::chrono::milliseconds((retry_at - now) / 1000 + 1));
-          }
-          Sleep(&worker, wait, &seen);
-          continue;
-        }
-        ready = *std::move(claimed);
-      }
-      Batch first = std::move(ready.front());
-      ready.pop_front();
-      // A full batch means a backlog: more batches go beside it, each on its own connection,
-      // as long as they name none of the objects already on their way (the partner may commit
-      // them in any order), and the batches after them are claimed and prepared meanwhile.
-      const bool backlog = first.items.size() >= batch_limit && batch_limit > kSingleObjectBatch;
-      std::vector<Batch> beside;
-      if (backlog && in_flight > 1) {
-        if (ready.size() < in_flight - 1) {
-          Result<std::deque<Batch>> claimed =
-              ClaimBatches(partner_id, batch_limit, in_flight - 1 - ready.size());
-          if (claimed.ok()) {
-            for (Batch& b : *claimed) ready.push_back(std::move(b));
-          }
-        }
-        std::vector<std::vector<std::string_view>> ids;  // of `first`, then of each ready batch
-        ids.reserve(1 + std::min(ready.size(), in_flight - 1));
-        auto names = [](const Batch& batch) {
-          std::vector<std::string_view> out;
-          out.reserve(batch.items.size());
-          for (const Item& item : batch.items) out.push_back(item.row.object_id);
-          return out;
-        };
-        ids.push_back(names(first));
-        for (size_t i = 0; i < ready.size() && i + 1 < in_flight; ++i)
-          ids.push_back(names(ready[i]));
-        for (size_t n = BatchesThatMayTravelTogether(ids); n > 1; --n) {
-          beside.push_back(std::move(ready.front()));
-          ready.pop_front();
-        }
-      }
-      std::future<Result<std::deque<Batch>>> next;
-      if (backlog && ready.empty()) next = ClaimBatchesAhead(partner_id, batch_limit, in_flight);
+    int64_t retry_at = 0;        // clock micros of the earliest backoff expiry we set
+    std::deque<Batch> ready;     // claimed and prepared, not yet sent
+    std::deque<Flight> flights;  // on their way, oldest first
+    std::future<Result<std::deque<Batch>>> claiming;  // the batches after them, being prepared
 
-      std::vector<std::future<std::vector<Item>>> sends;
-      std::vector<size_t> limits(beside.size(), batch_limit);
-      for (size_t i = 0; i < beside.size(); ++i) {
-        try {
-          sends.push_back(
-              std::async(std::launch::async, [&, i, b = std::move(beside[i])]() mutable {
-                return SendPrepared(*partner, links[i + 1], std::move(b), limits[i]);
-              }));
-        } catch (const std::system_error&) {
-          // No thread to be had: this batch and the ones after it go next round, in order.
-          for (size_t j = beside.size(); j-- > i;) ready.push_front(std::move(beside[j]));
-          break;
-        }
+    auto collect_claim = [&](bool wait) {
+      if (!claiming.valid()) return;
+      if (!wait && claiming.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+      Result<std::deque<Batch>> following = claiming.get();
+      if (!following.ok()) {
+        LOG_WARN("delivery: claiming rows for {}: {}", partner_id, following.status().ToString());
+        return;
       }
-      std::vector<Item> items = SendPrepared(*partner, link, std::move(first), batch_limit);
-      for (size_t i = 0; i < sends.size(); ++i) {
-        std::vector<Item> more = sends[i].get();
-        batch_limit = std::min(batch_limit, limits[i]);
-        for (Item& item : more) items.push_back(std::move(item));
-      }
+      for (Batch& b : *following) ready.push_back(std::move(b));
+    };
+    // Waits for the oldest flight; returns its outcomes.
+    auto land = [&]() -> std::vector<Item> {
+      Flight flight = std::move(flights.front());
+      flights.pop_front();
+      auto [items, limit] = flight.done.get();
+      link_busy[flight.link] = false;
+      // A refusal lowers the limit at once; the full size comes back when nothing else flies.
+      if (limit < batch_limit || flights.empty()) batch_limit = limit;
+      return std::move(items);
+    };
+    // Records outcomes: at once when rows go again later (so no later claim overtakes them;
+    // everything in the air lands first and everything claimed behind is held back with them),
+    // else on the recorder's thread.
+    auto finish = [&](const Partner& partner, std::vector<Item> items) {
       const bool retry = std::any_of(items.begin(), items.end(), [](const Item& i) {
         return i.outcome == RowOutcome::kTransient;
       });
-      if (next.valid()) {
-        Result<std::deque<Batch>> following = next.get();
-        if (!following.ok()) {
-          LOG_WARN("delivery: claiming rows for {}: {}", partner_id, following.status().ToString());
+      if (!retry) {
+        recorder.Enqueue(partner, std::move(items));
+        return;
+      }
+      while (!flights.empty()) {
+        for (Item& item : land()) items.push_back(std::move(item));
+      }
+      collect_claim(/*wait=*/true);
+      HoldBack(ready, items);
+      recorder.Drain();
+      Record(partner, items, rng, retry_at);
+    };
+    auto land_all = [&](const Partner& partner) {
+      while (!flights.empty()) finish(partner, land());
+    };
+    std::optional<Partner> last_partner;
+
+    while (!Stopping(&worker)) {
+      const uint64_t seen = Generation();
+      Result<Partner> partner = store_.GetPartner(partner_id);
+      if (!partner.ok() || partner->disabled) {
+        if (last_partner) land_all(*last_partner);
+        collect_claim(/*wait=*/true);
+        if (!partner.ok()) {
+          if (partner.status().code() == StatusCode::kNotFound) {
+            Release(partner_id, ready, "not sent: the partner was removed");
+            return;  // removed with its rows
+          }
+          LOG_WARN("delivery: partner {}: {}", partner_id, partner.status().ToString());
         } else {
-          for (Batch& b : *following) ready.push_back(std::move(b));
+          Release(partner_id, ready, "not sent: the partner was disabled");
+          for (PartnerLink& l : links) l.client.reset();
+        }
+        Sleep(&worker, options_.poll_interval, nullptr);
+        continue;
+      }
+      last_partner = *partner;
+
+      if (ready.empty() && flights.empty()) {
+        collect_claim(/*wait=*/true);
+        if (ready.empty()) {
+          const int64_t now = clock_.NowMicros();
+          Result<std::deque<Batch>> claimed = ClaimBatches(partner_id, batch_limit, 1);
+          if (!claimed.ok()) {
+            LOG_WARN("delivery: claiming rows for {}: {}", partner_id, claimed.status().ToString());
+            Sleep(&worker, options_.poll_interval, nullptr);
+            continue;
+          }
+          if (claimed->empty()) {
+            // Nothing due: wake on the next commit, when our own backoff expires, or at the poll.
+            std::chrono::milliseconds wait = options_.poll_interval;
+            if (retry_at > now) {
+              wait = std::min(wait, std::chrono::milliseconds((retry_at - now) / 1000 + 1));
+            }
+            Sleep(&worker, wait, &seen);
+            continue;
+          }
+          ready = *std::move(claimed);
         }
       }
-      if (retry) {
-        // Claimed behind rows that go again later: held back with them, and the retry time must
-        // be recorded before the next claim (ClaimOutbox stops only at rows that are not due).
-        HoldBack(ready, items);
-        recorder.Drain();
-        Record(*partner, items, rng, retry_at);
-      } else {
-        recorder.Enqueue(*partner, std::move(items));
+
+      // A full batch means a backlog. Outside one (a single new object, say) the batch goes on
+      // this thread, alone, as soon as it is claimed.
+      const bool backlog = !ready.empty() && ready.front().items.size() >= batch_limit &&
+                           batch_limit > kSingleObjectBatch;
+      if (flights.empty() && !ready.empty() && (!backlog || in_flight == 1)) {
+        Batch batch = std::move(ready.front());
+        ready.pop_front();
+        if (backlog && ready.empty() && !claiming.valid()) {
+          claiming = ClaimBatchesAhead(partner_id, batch_limit, 1);
+        }
+        std::vector<Item> items = SendPrepared(*partner, links[0], std::move(batch), batch_limit);
+        collect_claim(/*wait=*/false);
+        finish(*partner, std::move(items));
+        continue;
       }
+
+      // Top up the window: the next ready batches go while they name nothing in the air.
+      while (flights.size() < in_flight && !ready.empty()) {
+        const Batch& next = ready.front();
+        if (!flights.empty() &&
+            (next.items.size() < batch_limit || batch_limit <= kSingleObjectBatch)) {
+          break;  // the end of the backlog goes once the window has landed
+        }
+        std::vector<std::vector<std::string_view>> names(1);
+        for (const Flight& f : flights) names[0].insert(names[0].end(), f.ids.begin(), f.ids.end());
+        names.emplace_back();
+        for (const Item& item : next.items) names[1].push_back(item.row.object_id);
+        if (BatchesThatMayTravelTogether(names) < names.size()) {
+          break;  // it waits until the batch naming the same object has been answered
+        }
+        Flight flight;
+        flight.link = static_cast<size_t>(std::find(link_busy.begin(), link_busy.end(), false) -
+                                          link_busy.begin());
+        for (const Item& item : next.items) flight.ids.push_back(item.row.object_id);
+        try {
+          flight.done = std::async(
+              std::launch::async, [this, p = *partner, link = &links[flight.link],
+                                   b = std::move(ready.front()), limit = batch_limit]() mutable {
+                std::vector<Item> items = SendPrepared(p, *link, std::move(b), limit);
+                return std::make_pair(std::move(items), limit);
+              });
+        } catch (const std::system_error&) {
+          break;  // no thread to be had: it goes when one of the others has landed
+        }
+        ready.pop_front();
+        link_busy[flight.link] = true;
+        flights.push_back(std::move(flight));
+      }
+      // The batches after the window are claimed and prepared while it flies.
+      if (ready.size() < in_flight && !claiming.valid()) {
+        claiming = ClaimBatchesAhead(partner_id, batch_limit, in_flight);
+      }
+      if (flights.empty()) {
+        // Nothing could go (no thread): try again shortly.
+        Sleep(&worker, std::chrono::milliseconds(10), nullptr);
+        continue;
+      }
+      std::vector<Item> items = land();
+      collect_claim(/*wait=*/false);
+      finish(*partner, std::move(items));
     }
+    if (last_partner) land_all(*last_partner);
+    collect_claim(/*wait=*/true);
     Release(partner_id, ready, "not sent: delivery stopped");
   }
 
