@@ -116,7 +116,7 @@ quick_args() {
   case "$1" in
     pattern_benchmark) echo "--indicators 100000 --regex 1000 --compound 100 --observations 1000000" ;;
     # Two hubs partnered (issue 4); full run: 10,000 latency samples, 100,000 objects replicated.
-    federation_benchmark) echo "--latency 2000 --throughput 20000" ;;
+    federation_benchmark) echo "--latency 2000 --throughput 20000 --backlog 20000" ;;
     *) echo "" ;;
   esac
 }
