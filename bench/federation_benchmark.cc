@@ -65,6 +65,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include "proc_cpu.h"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -674,22 +676,21 @@ std::string Envelope(const std::vector<std::string>& objects) {
 
 // ---------------------------------------------------------------------------------------------
 
-// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
-double CpuSeconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After the command: state (3) ... utime is field 14 and stime field 15 of the whole line.
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+// Envelopes of `batch` indicators each, one per id; indicator i gets version offset `base + i`.
+std::vector<std::string> Envelopes(const std::vector<std::string>& ids, size_t batch, size_t base) {
+  std::vector<std::string> envelopes;
+  for (size_t i = 0; i < ids.size(); i += batch) {
+    std::vector<std::string> objs;
+    for (size_t j = i; j < std::min(ids.size(), i + batch); ++j) {
+      objs.push_back(IndicatorJson(ids[j], base + j));
+    }
+    envelopes.push_back(Envelope(objs));
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return envelopes;
 }
+
+// CPU seconds a process has used so far (0 when it cannot be read).
+double CpuSeconds(pid_t pid) { return std::max(0.0, liaison::bench::ProcessCpuSeconds(pid)); }
 
 struct Figures {
   size_t latency_n = 0, latency_lost = 0;
@@ -775,14 +776,7 @@ int Main(const Options& o) {
     ids.reserve(o.throughput_count);
     for (size_t i = 0; i < o.throughput_count; ++i) ids.push_back("indicator--" + uuids.Next());
     // Build the envelopes before the clock starts.
-    std::vector<std::string> envelopes;
-    for (size_t i = 0; i < ids.size(); i += o.batch) {
-      std::vector<std::string> objs;
-      for (size_t j = i; j < std::min(ids.size(), i + o.batch); ++j) {
-        objs.push_back(IndicatorJson(ids[j], 1000000 + j));
-      }
-      envelopes.push_back(Envelope(objs));
-    }
+    std::vector<std::string> envelopes = Envelopes(ids, o.batch, 1000000);
     const double cpu_a0 = CpuSeconds(a.pid), cpu_b0 = CpuSeconds(b.pid);
     auto start = SteadyClock::now();
     for (const std::string& env : envelopes) {
@@ -830,14 +824,7 @@ int Main(const Options& o) {
     std::vector<std::string> ids;
     ids.reserve(o.backlog_count);
     for (size_t i = 0; i < o.backlog_count; ++i) ids.push_back("indicator--" + uuids.Next());
-    std::vector<std::string> envelopes;
-    for (size_t i = 0; i < ids.size(); i += o.batch) {
-      std::vector<std::string> objs;
-      for (size_t j = i; j < std::min(ids.size(), i + o.batch); ++j) {
-        objs.push_back(IndicatorJson(ids[j], 5000000 + j));
-      }
-      envelopes.push_back(Envelope(objs));
-    }
+    std::vector<std::string> envelopes = Envelopes(ids, o.batch, 5000000);
     auto start = SteadyClock::now();
     for (const std::string& env : envelopes) {
       auto res = publisher.Request(http::verb::post, objects_path, a.PubAuth(), env);

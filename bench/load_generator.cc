@@ -65,6 +65,8 @@
 #include <boost/beast/http.hpp>
 #include <sys/resource.h>
 
+#include "proc_cpu.h"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -277,24 +279,7 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(idx, v.size() - 1)];
 }
 
-// CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat; -1 if unknown.
-double ProcessCpuSeconds(long pid) {
-  if (pid <= 0) return -1;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  long ticks = sysconf(_SC_CLK_TCK);
-  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
-}
+using liaison::bench::ProcessCpuSeconds;
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
