@@ -587,8 +587,15 @@ class ThreadedDelivery final : public Delivery {
           flight.done = std::async(
               std::launch::async, [this, p = *partner, link = &links[flight.link],
                                    b = std::move(ready.front()), limit = batch_limit]() mutable {
-                std::vector<Item> items = SendPrepared(p, *link, std::move(b), limit);
-                return std::make_pair(std::move(items), limit);
+                try {
+                  std::vector<Item> items = SendPrepared(p, *link, std::move(b), limit);
+                  return std::make_pair(std::move(items), limit);
+                } catch (const std::exception& e) {
+                  // Nothing recorded: the rows stay leased and go again when the lease ends
+                  // (the partner keeps one copy of what it already has).
+                  LOG_ERROR("delivery to {}: sending a batch failed: {}", p.id, e.what());
+                  return std::make_pair(std::vector<Item>(), limit);
+                }
               });
         } catch (const std::system_error&) {
           break;  // no thread to be had: it goes when one of the others has landed
