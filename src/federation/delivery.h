@@ -16,10 +16,13 @@
 // committed by a second thread per partner while the next batch is already on its way (the rows
 // stay leased until then, so nothing is sent twice), batches within 50 ms of each other in one
 // transaction; a batch with rows to retry is recorded before the next claim, so later rows never
-// overtake it (order per object). With a backlog (a full batch), the next batch is claimed and
-// prepared while the current one is on its way; it is sent only after the current one's answer,
-// and held back with it (same backoff) should the current one need a retry. Rows claimed but not
-// sent when the pusher stops or the partner is disabled are released (due at once, attempts + 1).
+// overtake it (order per object). With a backlog (a full batch), up to max_in_flight batches are
+// on their way at once, each on its own connection (a sliding window: the next one goes as each
+// is answered), never two naming the same object (BatchesThatMayTravelTogether), and the batches
+// after them are claimed and prepared meanwhile; should one need a retry, everything in the air
+// lands first and everything claimed behind it is held back with it (same backoff). Rows claimed
+// but not sent when the pusher stops or the partner is disabled are released (due at once,
+// attempts + 1).
 // Woken at once by `outbox_changed` (and after
 // Stop()); otherwise polls every poll_interval (rows whose backoff expired, partners added later
 // or added by another process such as the CLI). The connection to each partner is kept alive.
