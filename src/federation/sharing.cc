@@ -74,7 +74,6 @@ struct Admitted {
   storage::NewObject object;
   stix::ObjectInfo info;  // the plaintext object's facts (the inner object of a sealed wrapper)
   bool sign = false;      // queued to a partner: this hub's signature is computed at publish
-  std::vector<storage::AuditRecord> route_audit;  // feedback records made while routing
 };
 
 // The cryptographic part of admitting a partner's object (signature check, opening a sealed
@@ -304,9 +303,8 @@ class Preparer {
                               {"version", a.object.version ? VersionText(*a.object.version) : ""},
                               {"origin", a.object.label.origin}},
                              a.object.label.tlp);
-      a.object.audit.push_back(std::move(record));
-      for (storage::AuditRecord& r : a.route_audit) a.object.audit.push_back(std::move(r));
-      a.route_audit.clear();
+      // First, before the feedback records Route added.
+      a.object.audit.insert(a.object.audit.begin(), std::move(record));
       out_.objects.push_back(std::move(a.object));
     }
     return std::move(out_);
@@ -589,7 +587,7 @@ class Preparer {
           audit.detail = Detail({{"feedback", o.id},
                                  {"from", o.label.origin},
                                  {"outcome", o.feedback.back().outcome}});
-          a.route_audit.push_back(std::move(audit));
+          o.audit.push_back(std::move(audit));
           continue;
         }
         // Feedback about another hub's object goes back to that origin when it is a partner
