@@ -60,10 +60,14 @@ class FeedbackTest(FederationTestCase):
         out = a.cli_data("feedback", "list", "--object", obj["id"]).stdout
         self.assertIn("acted-on", out)
         self.assertIn("suspects detained", out)
-        # The sighting also has a receipt at B: delivered to A.
-        b_rows = b.receipts(object_id=rec["feedback_id"])
-        self.assertEqual({r["partner"]: r["state"] for r in b_rows},
-                         {a.identity_id: "delivered"})
+        # The sighting also has a receipt at B: delivered to A. B records receipts on its own
+        # thread after A's answer, so A can hold the feedback a moment before B's receipt says so.
+        def settled():
+            got = {r["partner"]: r["state"]
+                   for r in b.receipts(object_id=rec["feedback_id"])}
+            return got if got.get(a.identity_id, "queued") != "queued" else None
+        states = wait_until(settled, what="B's receipt of the sighting")
+        self.assertEqual(states, {a.identity_id: "delivered"})
         # Readers of A may not list feedback (admins and publishers only).
         r = a.api("feedback?object=" + obj["id"], user="reader")
         self.assertEqual(r.status, 403, r.describe())
