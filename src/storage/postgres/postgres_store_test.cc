@@ -42,6 +42,9 @@ std::string FreshSchema() {
 PostgresStore::Options OptionsFor(const std::string& schema) {
   PostgresStore::Options options;
   options.schema = schema;
+  // Named after the schema, so a test that terminates its own sessions leaves alone those of
+  // the tests running beside it on the same database.
+  options.application_name = schema;
   options.pool_size = 4;
   return options;
 }
@@ -413,16 +416,21 @@ TEST_F(PostgresStoreTest, ASchemaNewerThanThisBinaryIsRefused) {
 
 TEST_F(PostgresStoreTest, ADeadPooledConnectionIsReplacedTransparently) {
   ASSERT_OK(a().PutSetting("k", "v"));
-  // Kill every other session of this database (the pool's idle connections among them).
+  // Kill every session of this test's stores (the pool's idle connections among them); other
+  // tests share the database, so only sessions named after this test's schema.
   auto spec = ResolveConnectSpec(Dsn(), 5, "test", schema_);
   ASSERT_TRUE(spec.ok());
   auto conn = PgConnection::Connect(*spec);
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  ASSERT_OK((*conn)
-                ->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
-                       "current_database() AND pid <> pg_backend_pid() AND application_name = "
-                       "'liaison'")
-                .status());
+  // pg_terminate_backend in the select list: it runs only for the rows the WHERE clause keeps.
+  Params params;
+  auto killed = (*conn)->Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND pid <> pg_backend_pid() AND application_name = " +
+          params.Add(schema_),
+      params);
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  EXPECT_GT(killed->rows(), 0) << "the stores' pooled sessions were not found";
   // Reads and writes retry on a fresh connection: the dead one had not started them.
   auto got = a().GetSetting("k");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
