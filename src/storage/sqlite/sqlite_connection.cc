@@ -163,7 +163,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
     // pragma is a no-op on an existing database.
     // journal_size_limit: the WAL file is truncated back to 64 MiB after a checkpoint that
     // emptied it, so a burst of writes does not leave a huge file behind.
-    RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864;",
+    // wal_autocheckpoint: the committing connection checkpoints once the WAL holds 8000 pages
+    // (62.5 MiB of 8 KiB pages plus frame headers, under that limit) instead of SQLite's 1000. A
+    // checkpoint writes each page once however many commits changed it, and the index on object
+    // ids is changed at random places: with 1000 pages, every other commit of a 500-object batch
+    // wrote most of that index back to the database file (and stalled the writer on its fsync).
+    // Two hubs draining a backlog used 13% less CPU (federation_benchmark, backlog phase).
+    RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864; "
+                            "PRAGMA wal_autocheckpoint = 8000;",
                             "configuring database '" + path + "'"));
     // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
     // (without the busy handler) when another connection is doing the same: retry until the
