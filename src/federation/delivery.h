@@ -54,7 +54,12 @@
 namespace liaison::federation {
 
 struct DeliveryOptions {
-  size_t batch_size = 500;  // outbox rows per POST
+  // Outbox rows per POST. 1000 rather than 500: a partner's commit then changes fewer pages of
+  // its index on object ids per object (a backlog drained at 12.5-13.1k objects/s against
+  // 11.5-12.5k, federation_benchmark --latency 0 --throughput 0). An envelope of 1000 typical
+  // objects is 1-2 MB, far under the 100 MB default max_content_length; a partner that refuses a
+  // batch as too large (413) gets it one object per POST.
+  size_t batch_size = 1000;
   // POSTs on their way to one partner at once during a backlog (batches naming the same object
   // never travel together, so the order per object holds); 1 sends one batch at a time.
   size_t max_in_flight = 3;
