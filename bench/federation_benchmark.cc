@@ -9,7 +9,8 @@
 // default collection to B), then measures:
 //  (a) latency: N single-object publishes to A (one at a time, keep-alive connection), each timed
 //      from the start of the POST until B announces the object on its event stream
-//      (GET /liaison/v1/events, Server-Sent Events); p50/p90/p99/max;
+//      (GET /liaison/v1/events, Server-Sent Events); p50/p90/p99/max, and the p50 of the publish
+//      alone (until A answers);
 //  (b) throughput: N objects published to A in envelopes of B objects, timed from the first POST
 //      until B has announced every one of them; objects/s, plus A's own ingest rate;
 //  (c) backlog: B is stopped, N objects are published to A, B is started again on the same
@@ -695,6 +696,7 @@ double CpuSeconds(pid_t pid) { return std::max(0.0, liaison::bench::ProcessCpuSe
 struct Figures {
   size_t latency_n = 0, latency_lost = 0;
   double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+  double ack_p50 = 0;  // publish request answered by A
   size_t throughput_n = 0, throughput_lost = 0, duplicates = 0;
   double ingest_seconds = 0, replicate_seconds = 0;
   double throughput_cpu_a_us = 0, throughput_cpu_b_us = 0;  // CPU per object, each hub
@@ -739,14 +741,17 @@ int Main(const Options& o) {
   }
 
   if (o.latency_count > 0) {
-    std::vector<double> ms;
+    std::vector<double> ms, ack_ms;
     ms.reserve(o.latency_count);
+    ack_ms.reserve(o.latency_count);
     for (size_t i = 0; i < o.latency_count; ++i) {
       std::string id = "indicator--" + uuids.Next();
       std::string body = Envelope({IndicatorJson(id, i + 1)});
       auto start = SteadyClock::now();
       auto res = publisher.Request(http::verb::post, objects_path, a.PubAuth(), body);
       if (res.result() != http::status::accepted) Fail("publish answered " + res.body());
+      ack_ms.push_back(
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
       std::optional<SteadyClock::time_point> at = watcher.WaitFor(id, o.timeout_seconds);
       if (!at) {
         ++f.latency_lost;
@@ -762,11 +767,13 @@ int Main(const Options& o) {
     double sum = 0;
     for (double v : ms) sum += v;
     f.mean = ms.empty() ? 0 : sum / static_cast<double>(ms.size());
+    f.ack_p50 = Percentile(ack_ms, 50);
     std::printf(
         "latency (publish at A -> announced at B), %zu single-object publishes:\n"
         "  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms  lost %zu\n"
+        "  (of which the publish, until A's answer: p50 %.2f ms)\n"
         "  goals: p50 < 5 ms %s, p99 < 50 ms %s\n",
-        f.latency_n, f.p50, f.p90, f.p99, f.max, f.mean, f.latency_lost,
+        f.latency_n, f.p50, f.p90, f.p99, f.max, f.mean, f.latency_lost, f.ack_p50,
         f.p50 < 5 ? "met" : "MISSED", f.p99 < 50 ? "met" : "MISSED");
     std::fflush(stdout);
   }
@@ -882,9 +889,10 @@ int Main(const Options& o) {
     out << "{\"latency\":{\"n\":" << f.latency_n << ",\"lost\":" << f.latency_lost
         << ",\"p50_ms\":" << f.p50 << ",\"p90_ms\":" << f.p90 << ",\"p99_ms\":" << f.p99
         << ",\"max_ms\":" << f.max << ",\"mean_ms\":" << f.mean
-        << "},\"throughput\":{\"n\":" << f.throughput_n << ",\"batch\":" << o.batch
-        << ",\"lost\":" << f.throughput_lost << ",\"ingest_s\":" << f.ingest_seconds
-        << ",\"replicate_s\":" << f.replicate_seconds << ",\"objects_per_s\":"
+        << ",\"publish_p50_ms\":" << f.ack_p50 << "},\"throughput\":{\"n\":" << f.throughput_n
+        << ",\"batch\":" << o.batch << ",\"lost\":" << f.throughput_lost
+        << ",\"ingest_s\":" << f.ingest_seconds << ",\"replicate_s\":" << f.replicate_seconds
+        << ",\"objects_per_s\":"
         << (f.replicate_seconds > 0 ? static_cast<double>(f.throughput_n) / f.replicate_seconds : 0)
         << ",\"cpu_us_per_object_a\":" << f.throughput_cpu_a_us
         << ",\"cpu_us_per_object_b\":" << f.throughput_cpu_b_us
