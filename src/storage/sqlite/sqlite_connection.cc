@@ -149,7 +149,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   // synchronous=FULL: in WAL mode every COMMIT fsyncs the WAL, so an acknowledged write survives
   // power loss (NORMAL would only survive a process crash). mmap_size: reads map the database
   // file instead of copying pages through read(2), which keeps page reads cheap when the
-  // database is larger than the page cache (writes still go through the WAL).
+  // database is larger than the page cache (writes still go through the WAL); a commit by another
+  // connection drops the mapping, so readers of a few rows turn it off (SqliteStore::ReaderKind).
   RETURN_IF_ERROR(
       c->Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
               "PRAGMA cache_size = -" +
@@ -169,9 +170,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
     // ids is changed at random places: with 1000 pages, every other commit of a 500-object batch
     // wrote most of that index back to the database file (and stalled the writer on its fsync).
     // Two hubs draining a backlog used 13% less CPU (federation_benchmark, backlog phase).
-    RETURN_IF_ERROR(c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864; "
-                            "PRAGMA wal_autocheckpoint = 8000;",
-                            "configuring database '" + path + "'"));
+    RETURN_IF_ERROR(
+        c->Exec("PRAGMA page_size = 8192; PRAGMA journal_size_limit = 67108864; "
+                "PRAGMA wal_autocheckpoint = 8000;",
+                "configuring database '" + path + "'"));
     // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
     // (without the busy handler) when another connection is doing the same: retry until the
     // busy timeout.

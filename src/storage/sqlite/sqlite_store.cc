@@ -15,6 +15,9 @@
 namespace liaison::storage::sqlite {
 namespace {
 
+// Reads of more rows than this use a bulk reader (a memory-mapped file; see ReaderKind).
+constexpr int64_t kBulkRows = 64;
+
 Status UnknownCollection(const std::string& id) {
   return NotFoundError("collection '" + id + "' does not exist");
 }
@@ -397,18 +400,19 @@ constexpr char kChannelColumns[] =
 
 class SqliteStore::ReaderLease {
  public:
-  ReaderLease(SqliteStore* store, std::unique_ptr<Connection> connection)
-      : store_(store), connection_(std::move(connection)) {}
+  ReaderLease(SqliteStore* store, ReaderKind kind, std::unique_ptr<Connection> connection)
+      : store_(store), kind_(kind), connection_(std::move(connection)) {}
   ReaderLease(ReaderLease&& other) noexcept = default;
   ReaderLease& operator=(ReaderLease&&) = delete;
   ~ReaderLease() {
-    if (connection_ != nullptr) store_->ReleaseReader(std::move(connection_));
+    if (connection_ != nullptr) store_->ReleaseReader(kind_, std::move(connection_));
   }
   Connection& operator*() const { return *connection_; }
   Connection* get() const { return connection_.get(); }
 
  private:
   SqliteStore* store_;
+  ReaderKind kind_;
   std::unique_ptr<Connection> connection_;
 };
 
@@ -463,38 +467,40 @@ SqliteStore::SqliteStore(std::string path, Options options, std::unique_ptr<Conn
 
 SqliteStore::~SqliteStore() = default;
 
-Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
+Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader(ReaderKind kind) {
+  ReaderPool& pool = pools_[static_cast<int>(kind)];
   std::unique_lock<std::mutex> lock(pool_mu_);
   while (true) {
-    if (!idle_readers_.empty()) {
-      std::unique_ptr<Connection> c = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-      return ReaderLease(this, std::move(c));
+    if (!pool.idle.empty()) {
+      std::unique_ptr<Connection> c = std::move(pool.idle.back());
+      pool.idle.pop_back();
+      return ReaderLease(this, kind, std::move(c));
     }
-    if (open_readers_ < options_.max_readers) {
-      ++open_readers_;
+    if (pool.open < options_.max_readers) {
+      ++pool.open;
       lock.unlock();
       Connection::Options reader_options;
       reader_options.read_only = true;
       reader_options.busy_timeout_ms = options_.busy_timeout_ms;
       reader_options.cache_kib = options_.cache_kib;
+      if (kind == ReaderKind::kPoint) reader_options.mmap_bytes = 0;
       Result<std::unique_ptr<Connection>> c = Connection::Open(path_, reader_options);
       if (!c.ok()) {
         lock.lock();
-        --open_readers_;
-        pool_cv_.notify_one();
+        --pool.open;
+        pool_cv_.notify_all();
         return c.status();
       }
-      return ReaderLease(this, std::move(c).value());
+      return ReaderLease(this, kind, std::move(c).value());
     }
     pool_cv_.wait(lock);
   }
 }
 
-void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
+void SqliteStore::ReleaseReader(ReaderKind kind, std::unique_ptr<Connection> connection) {
   std::lock_guard<std::mutex> lock(pool_mu_);
-  idle_readers_.push_back(std::move(connection));
-  pool_cv_.notify_one();
+  pools_[static_cast<int>(kind)].idle.push_back(std::move(connection));
+  pool_cv_.notify_all();  // waiters of both kinds share the condition variable
 }
 
 template <typename T, typename Body>
@@ -520,7 +526,17 @@ Status SqliteStore::WriteStatus(const char* what, Body&& body) {
 
 template <typename T, typename Body>
 Result<T> SqliteStore::Read(const char* what, Body&& body) {
-  ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader());
+  return ReadWith<T>(ReaderKind::kPoint, what, std::forward<Body>(body));
+}
+
+template <typename T, typename Body>
+Result<T> SqliteStore::ReadBulk(const char* what, Body&& body) {
+  return ReadWith<T>(ReaderKind::kBulk, what, std::forward<Body>(body));
+}
+
+template <typename T, typename Body>
+Result<T> SqliteStore::ReadWith(ReaderKind kind, const char* what, Body&& body) {
+  ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader(kind));
   // One read transaction, so a query made of several statements sees one snapshot.
   Result<Transaction> txn = Transaction::Begin(lease.get(), /*immediate=*/false);
   if (!txn.ok()) return txn.status().WithContext(what);
@@ -1109,7 +1125,11 @@ ObjectPage FinishPage(std::vector<StoredObject> rows, size_t limit) {
 
 Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& query) {
   RETURN_IF_ERROR(ValidateObjectQuery(query));
-  return Read<ObjectPage>("querying objects", [&](Connection& c) -> Result<ObjectPage> {
+  // A page of many objects maps the file; a lookup of a few by id reads pages (see ReaderKind).
+  const ReaderKind kind = query.ids.empty() && FetchLimit(query.limit) > kBulkRows
+                              ? ReaderKind::kBulk
+                              : ReaderKind::kPoint;
+  return ReadWith<ObjectPage>(kind, "querying objects", [&](Connection& c) -> Result<ObjectPage> {
     ASSIGN_OR_RETURN(CollectionRow coll, LookupCollection(c, query.collection_id));
     int64_t fetch = FetchLimit(query.limit);
     std::vector<std::string> ids = Dedup(query.ids);
@@ -1343,7 +1363,9 @@ Result<std::vector<AuditRecord>> SqliteStore::AppendAudit(const std::vector<Audi
 }
 
 Result<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t after_seq, size_t limit) {
-  return Read<std::vector<AuditRecord>>(
+  return ReadWith<std::vector<AuditRecord>>(
+      static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)) > kBulkRows ? ReaderKind::kBulk
+                                                                           : ReaderKind::kPoint,
       "reading the audit log", [&](Connection& c) -> Result<std::vector<AuditRecord>> {
         ASSIGN_OR_RETURN(Statement stmt,
                          c.Prepare("SELECT seq, time, kind, actor, subject, detail, prev_hash, "

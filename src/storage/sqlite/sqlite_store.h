@@ -48,7 +48,7 @@ class Connection;
 class SqliteStore final : public Store {
  public:
   struct Options {
-    int max_readers = 4;          // reader connections, opened on demand
+    int max_readers = 4;          // reader connections of each kind, opened on demand
     int busy_timeout_ms = 10000;  // how long a write waits for another process's lock
     int cache_kib = 65536;        // page cache per connection
   };
@@ -145,17 +145,30 @@ class SqliteStore final : public Store {
 
   SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer);
 
-  Result<ReaderLease> AcquireReader();
-  void ReleaseReader(std::unique_ptr<Connection> connection);
+  // Two kinds of reader. A commit by another connection makes SQLite drop a connection's page
+  // cache and, with memory-mapped I/O, its whole mapping of the file, so every page it then
+  // touches costs a page fault. Point reads (a partner, a user, one object, the newest events)
+  // run between commits all day: they read pages with pread and no mapping. Bulk reads (pages of
+  // objects) map the file: the faults are paid once per 16 pages and the rows are read in place.
+  // Measured: single publishes seen at a partner 3.6 ms p50 instead of 4.5 ms with every reader
+  // mapped; pages of 1000 objects 164k objects/s instead of 125k with none mapped.
+  enum class ReaderKind { kPoint = 0, kBulk = 1 };
+  Result<ReaderLease> AcquireReader(ReaderKind kind);
+  void ReleaseReader(ReaderKind kind, std::unique_ptr<Connection> connection);
 
   // Runs `body(connection)` inside one write transaction on the writer connection.
   template <typename T, typename Body>
   Result<T> Write(const char* what, Body&& body);
   template <typename Body>
   Status WriteStatus(const char* what, Body&& body);
-  // Runs `body(connection)` inside one read transaction on a reader connection.
+  // Runs `body(connection)` inside one read transaction on a reader connection (ReadBulk: one
+  // that maps the file, for reads of many rows).
   template <typename T, typename Body>
   Result<T> Read(const char* what, Body&& body);
+  template <typename T, typename Body>
+  Result<T> ReadBulk(const char* what, Body&& body);
+  template <typename T, typename Body>
+  Result<T> ReadWith(ReaderKind kind, const char* what, Body&& body);
 
   // Constant after construction.
   const std::string path_;
@@ -166,8 +179,11 @@ class SqliteStore final : public Store {
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by pool_mu_
-  int open_readers_ = 0;                                   // guarded by pool_mu_
+  struct ReaderPool {
+    std::vector<std::unique_ptr<Connection>> idle;
+    int open = 0;
+  };
+  ReaderPool pools_[2];  // by ReaderKind; guarded by pool_mu_
 };
 
 }  // namespace liaison::storage::sqlite

@@ -254,6 +254,49 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileKeepDateAddedIncreasing) {
   EXPECT_EQ(ids.size(), 200u);
 }
 
+TEST_F(SqliteStoreTest, PointAndBulkReadersBothSeeEveryCommitAsTheFileGrows) {
+  // Point reads (a few ids) and bulk reads (a page of many rows, from a memory-mapped file) run
+  // on separate reader connections; one of each at most here. After every commit both must see
+  // it, also once the file has grown past what a bulk reader had mapped.
+  SqliteStore::Options options;
+  options.max_readers = 1;
+  auto store = SqliteStore::Open(path_, options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Populate(**store);
+  const std::string padding(4000, 'x');  // a few objects a page: the file grows with each batch
+  int n = 0;
+  for (int round = 1; round <= 30; ++round) {
+    AddObjectsRequest req;
+    req.collection_id = "c1";
+    for (int i = 0; i < 20; ++i, ++n) {
+      NewObject o;
+      o.id = "indicator--" + std::to_string(n);
+      o.type = "indicator";
+      o.spec_version = "2.1";
+      o.version = kT0;
+      o.json = "{\"id\":\"" + o.id + "\",\"pad\":\"" + padding + "\"}";
+      req.objects.push_back(o);
+    }
+    ASSERT_TRUE((*store)->AddObjects(req, kT0 + round).ok());
+
+    ObjectQuery bulk;
+    bulk.collection_id = "c1";
+    bulk.limit = 1000;
+    auto page = (*store)->QueryObjects(bulk);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_EQ(page->objects.size(), static_cast<size_t>(n)) << "round " << round;
+    EXPECT_EQ(page->objects.back().id, "indicator--" + std::to_string(n - 1));
+    EXPECT_NE(page->objects.back().json.find(padding), std::string::npos);
+
+    ObjectQuery point;
+    point.collection_id = "c1";
+    point.ids = {"indicator--" + std::to_string(n - 1), "indicator--0"};
+    auto found = (*store)->QueryObjects(point);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    EXPECT_EQ(found->objects.size(), 2u) << "round " << round;
+  }
+}
+
 TEST_F(SqliteStoreTest, AcknowledgedWritesSurviveKill9) {
   {
     auto store = SqliteStore::Open(path_);
