@@ -92,7 +92,10 @@ constexpr size_t kParallelMinObjects = 16;
 // and must touch only its own index's state.
 template <typename Body>
 void ParallelFor(size_t n, Body&& body) {
-  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  // Read once: glibc reads /sys/devices/system/cpu/online on every call (a file opened per
+  // request otherwise).
+  static const size_t kCores = std::max<size_t>(1, std::thread::hardware_concurrency());
+  size_t threads = kCores;
   threads = std::min<size_t>({threads, 8, n / (kParallelMinObjects / 2) + 1});
   if (n < kParallelMinObjects || threads <= 1) {
     for (size_t i = 0; i < n; ++i) body(i);
