@@ -36,8 +36,8 @@ using storage::OutboxRow;
 using storage::Partner;
 
 constexpr size_t kPullPageSize = 1000;
-// A partner that refuses a batch as a whole (400/413) gets single objects until one goes through,
-// so one bad object cannot hold the others back.
+// A partner that refuses a batch as a whole (400) gets single objects until one goes through, so
+// one bad object cannot hold the others back. (A 413 halves the batch instead: see SendPrepared.)
 constexpr size_t kSingleObjectBatch = 1;
 
 // What the Notifier callback touches. Shared, because Notifier::Notify may still run a callback it
@@ -456,6 +456,14 @@ class ThreadedDelivery final : public Delivery {
     std::vector<bool> link_busy(in_flight, false);
     Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
+    // The largest envelope the partner is known to take, learned from its 413 answers (its
+    // max_content_length, TAXII 2.1 section 4.2.1); SIZE_MAX until it refuses one. Shared with
+    // the batches in flight.
+    std::atomic<size_t> max_envelope_bytes{SIZE_MAX};
+    // Whether a batch of the current size has gone through since the pusher started or the
+    // partner last refused one as too large: until then batches go one at a time, so a window of
+    // them is not refused all at once.
+    std::atomic<bool> size_proven{false};
     int64_t retry_at = 0;        // clock micros of the earliest backoff expiry we set
     std::deque<Batch> ready;     // claimed and prepared, not yet sent
     std::deque<Flight> flights;  // on their way, oldest first
@@ -553,13 +561,14 @@ class ThreadedDelivery final : public Delivery {
       // this thread, alone, as soon as it is claimed.
       const bool backlog = !ready.empty() && ready.front().items.size() >= batch_limit &&
                            batch_limit > kSingleObjectBatch;
-      if (flights.empty() && !ready.empty() && (!backlog || in_flight == 1)) {
+      if (flights.empty() && !ready.empty() && (!backlog || in_flight == 1 || !size_proven)) {
         Batch batch = std::move(ready.front());
         ready.pop_front();
         if (backlog && ready.empty() && !claiming.valid()) {
           claiming = ClaimBatchesAhead(partner_id, batch_limit, 1);
         }
-        std::vector<Item> items = SendPrepared(*partner, links[0], std::move(batch), batch_limit);
+        std::vector<Item> items = SendPrepared(*partner, links[0], std::move(batch), batch_limit,
+                                               max_envelope_bytes, size_proven);
         collect_claim(/*wait=*/false);
         finish(*partner, std::move(items));
         continue;
@@ -585,10 +594,12 @@ class ThreadedDelivery final : public Delivery {
         for (const Item& item : next.items) flight.ids.push_back(item.row.object_id);
         try {
           flight.done = std::async(
-              std::launch::async, [this, p = *partner, link = &links[flight.link],
-                                   b = std::move(ready.front()), limit = batch_limit]() mutable {
+              std::launch::async,
+              [this, p = *partner, link = &links[flight.link], b = std::move(ready.front()),
+               limit = batch_limit, cap = &max_envelope_bytes, proven = &size_proven]() mutable {
                 try {
-                  std::vector<Item> items = SendPrepared(p, *link, std::move(b), limit);
+                  std::vector<Item> items =
+                      SendPrepared(p, *link, std::move(b), limit, *cap, *proven);
                   return std::make_pair(std::move(items), limit);
                 } catch (const std::exception& e) {
                   // Nothing recorded: the rows stay leased and go again when the lease ends
@@ -672,9 +683,14 @@ class ThreadedDelivery final : public Delivery {
     return batch;
   }
 
-  // POSTs a prepared batch and returns each row's outcome (not yet recorded).
+  // POSTs a prepared batch and returns each row's outcome (not yet recorded). Sets batch_limit
+  // for the batches after it: single objects after a 400 for the whole batch (to find the object
+  // at fault), half as many after a 413 (too large: max_envelope_bytes then remembers half its
+  // size), else as many as fit in max_envelope_bytes at this batch's bytes per object, at most
+  // batch_size. size_proven: false after a 413, true after a batch that went through whole.
   std::vector<Item> SendPrepared(const Partner& partner, PartnerLink& link, Batch batch,
-                                 size_t& batch_limit) {
+                                 size_t& batch_limit, std::atomic<size_t>& max_envelope_bytes,
+                                 std::atomic<bool>& size_proven) {
     std::vector<Item>& items = batch.items;
     const std::string& envelope = batch.envelope;
     const size_t sending = batch.sending;
@@ -693,7 +709,20 @@ class ThreadedDelivery final : public Delivery {
             }
           }
         } else {
-          if (refused_as_whole) batch_limit = kSingleObjectBatch;
+          if (code == StatusCode::kResourceExhausted) {
+            const size_t half = std::max<size_t>(1, envelope.size() / 2);
+            size_t known = max_envelope_bytes.load();
+            while (half < known && !max_envelope_bytes.compare_exchange_weak(known, half)) {
+            }
+            batch_limit = std::max<size_t>(1, sending / 2);
+            size_proven = false;
+            LOG_WARN(
+                "delivery to {} ({}): a batch of {} objects ({} bytes) is too large for the "
+                "partner; envelopes of at most {} bytes from now on",
+                partner.name, partner.id, sending, envelope.size(), max_envelope_bytes.load());
+          } else if (refused_as_whole) {
+            batch_limit = kSingleObjectBatch;
+          }
           if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied ||
               code == StatusCode::kFailedPrecondition) {
             LOG_ERROR("delivery to {} ({}): {}", partner.name, partner.id, sent.message());
@@ -707,11 +736,18 @@ class ThreadedDelivery final : public Delivery {
             }
           }
         }
-      } else if (batch_limit != options_.batch_size) {
+      } else {
         bool all_delivered = std::all_of(items.begin(), items.end(), [](const Item& i) {
           return i.wire.empty() || i.outcome == RowOutcome::kDelivered;
         });
-        if (all_delivered) batch_limit = options_.batch_size;
+        if (all_delivered) {
+          size_proven = true;
+          const size_t cap = max_envelope_bytes.load();
+          const size_t bytes_per_object = std::max<size_t>(1, envelope.size() / sending);
+          batch_limit = cap == SIZE_MAX
+                            ? options_.batch_size
+                            : std::clamp<size_t>(cap / bytes_per_object, 1, options_.batch_size);
+        }
       }
     }
     return std::move(batch.items);

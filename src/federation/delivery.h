@@ -10,22 +10,24 @@
 // -> MarkOutboxFailed(permanent) with the partner's message; transport errors, 5xx, 429 ->
 // MarkOutboxFailed(transient) with exponential backoff and full jitter (min_backoff doubling to
 // max_backoff). 401/403 are transient too (a token can be fixed) but logged as errors. A batch the
-// partner refuses as a whole (400, 413) is retried one object per POST; a single object refused so
-// is a permanent failure. Each delivery and failure is audited (one "deliver" / "delivery-failed"
-// record per receipt commit listing the objects). Receipts of batches that need no retry are
-// committed by a second thread per partner while the next batch is already on its way (the rows
-// stay leased until then, so nothing is sent twice), batches within 50 ms of each other in one
-// transaction; a batch with rows to retry is recorded before the next claim, so later rows never
-// overtake it (order per object). With a backlog (a full batch), up to max_in_flight batches are
-// on their way at once, each on its own connection (a sliding window: the next one goes as each
-// is answered), never two naming the same object (BatchesThatMayTravelTogether), and the batches
-// after them are claimed and prepared meanwhile; should one need a retry, everything in the air
-// lands first and everything claimed behind it is held back with it (same backoff). Rows claimed
-// but not sent when the pusher stops or the partner is disabled are released (due at once,
-// attempts + 1).
-// Woken at once by `outbox_changed` (and after
-// Stop()); otherwise polls every poll_interval (rows whose backoff expired, partners added later
-// or added by another process such as the CLI). The connection to each partner is kept alive.
+// partner refuses as a whole with 400 is retried one object per POST; one refused with 413 (too
+// large) is retried in halves, and the pusher keeps half that envelope's size as the partner's
+// bound: later batches hold as many objects as fit in it (at most batch_size), and after such a
+// refusal, or when the pusher starts, one batch must go through before several fly at once. A
+// single object refused either way is a permanent failure. Each delivery and failure is audited
+// (one "deliver" / "delivery-failed" record per receipt commit listing the objects). Receipts of
+// batches that need no retry are committed by a second thread per partner while the next batch is
+// already on its way (the rows stay leased until then, so nothing is sent twice), batches within 50
+// ms of each other in one transaction; a batch with rows to retry is recorded before the next
+// claim, so later rows never overtake it (order per object). With a backlog (a full batch), up to
+// max_in_flight batches are on their way at once, each on its own connection (a sliding window: the
+// next one goes as each is answered), never two naming the same object
+// (BatchesThatMayTravelTogether), and the batches after them are claimed and prepared meanwhile;
+// should one need a retry, everything in the air lands first and everything claimed behind it is
+// held back with it (same backoff). Rows claimed but not sent when the pusher stops or the partner
+// is disabled are released (due at once, attempts + 1). Woken at once by `outbox_changed` (and
+// after Stop()); otherwise polls every poll_interval (rows whose backoff expired, partners added
+// later or added by another process such as the CLI). The connection to each partner is kept alive.
 //
 // Puller (one thread per pull channel): GET {url}collections/{remote}/objects/?added_after=cursor
 // &match[version]=all (paged with `next`), validates each object (stix::ParseObject; invalid ones
@@ -58,7 +60,7 @@ struct DeliveryOptions {
   // its index on object ids per object (a backlog drained at 12.5-13.1k objects/s against
   // 11.5-12.5k, federation_benchmark --latency 0 --throughput 0). An envelope of 1000 typical
   // objects is 1-2 MB, far under the 100 MB default max_content_length; a partner that refuses a
-  // batch as too large (413) gets it one object per POST.
+  // batch as too large (413) gets smaller ones from then on (see above).
   size_t batch_size = 1000;
   // POSTs on their way to one partner at once during a backlog (batches naming the same object
   // never travel together, so the order per object holds); 1 sends one batch at a time.

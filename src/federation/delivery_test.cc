@@ -99,11 +99,14 @@ class SwitchableHandler final : public http::RequestHandler {
 // (on demand) its Delivery.
 class TestHub {
  public:
-  TestHub(const std::string& name, Clock& clock, char seed) : name_(name), clock_(clock) {
+  // max_content_length: the API root's bound on request bodies (0: the store's default).
+  TestHub(const std::string& name, Clock& clock, char seed, int64_t max_content_length = 0)
+      : name_(name), clock_(clock) {
     store_ = storage::memory::MemoryStore::Create();
     storage::ApiRoot root;
     root.name = kApiRoot;
     root.title = name;
+    if (max_content_length > 0) root.max_content_length = max_content_length;
     EXPECT_TRUE(store_->CreateApiRoot(root).ok());
     collection_ = RandomUuidV4();
     inbox_ = RandomUuidV4();
@@ -563,6 +566,44 @@ TEST(Delivery, BacklogInSeveralBatchesAtOnceKeepsTheOrderOfEachObject) {
       EXPECT_LT(versions->objects[i - 1].version, versions->objects[i].version);
       EXPECT_LT(versions->objects[i - 1].date_added, versions->objects[i].date_added);
     }
+  }
+}
+
+TEST(Delivery, APartnerThatRefusesLargeEnvelopesGetsSmallerOnesFromThenOn) {
+  // One batch at a time, and a window of three (the batches in flight learn the bound too).
+  for (size_t in_flight : {1, 3}) {
+    SCOPED_TRACE("max_in_flight " + std::to_string(in_flight));
+    SystemClock clock;
+    // B takes request bodies of at most 8 KB: a handful of signed indicators, far fewer than a
+    // batch of 32.
+    TestHub a("a", clock, 'a'), b("b", clock, 'b', 8 * 1024);
+    Partner(a, b);
+    a.AddChannel(b, storage::ChannelMode::kPush, a.collection());
+    const size_t rows = 160;
+    for (size_t i = 0; i < rows / 20; ++i) {
+      std::vector<std::string> batch;
+      for (int j = 0; j < 20; ++j) {
+        batch.push_back(Indicator(NewIndicatorId(), "2026-01-02T00:00:00.000Z"));
+      }
+      a.Publish(batch);
+    }
+    DeliveryOptions options = FastOptions();
+    options.batch_size = 32;
+    options.max_in_flight = in_flight;
+    a.StartDelivery(options);
+    ASSERT_TRUE(Eventually([&] { return a.AllDelivered(b.id(), rows); }));
+    EXPECT_EQ(b.Count(b.inbox()), static_cast<int64_t>(rows));
+
+    // Only the first batches were refused (32, then 16, ... objects) while A learned B's bound;
+    // everything after them went through at the first attempt. (Going back to full batches after
+    // each success had every row refused once.)
+    size_t refused = 0;
+    for (const OutboxRow& row : a.Outbox(b.id())) {
+      EXPECT_EQ(row.state, OutboxState::kDelivered);
+      if (row.attempts > 0) ++refused;
+    }
+    EXPECT_GT(refused, 0u) << "B's bound was never hit: the test proves nothing";
+    EXPECT_LE(refused, 64u);
   }
 }
 
