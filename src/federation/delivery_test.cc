@@ -331,15 +331,17 @@ TEST(Delivery, PushDeliversAndReceiptsSayDelivered) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->json.find("x_liaison_signature"), std::string::npos);
 
-  // The delivery is audited at A, naming both objects.
-  bool audited = false;
-  for (const storage::AuditRecord& r : a.Audit()) {
-    if (r.kind == "deliver" && r.detail.find(id1) != std::string::npos &&
-        r.detail.find(id2) != std::string::npos && r.detail.find(b.id()) != std::string::npos) {
-      audited = true;
+  // The delivery is audited at A, naming both objects. (The record is appended just after the
+  // receipts' commit, so it may come a moment after the rows say delivered.)
+  EXPECT_TRUE(Eventually([&] {
+    for (const storage::AuditRecord& r : a.Audit()) {
+      if (r.kind == "deliver" && r.detail.find(id1) != std::string::npos &&
+          r.detail.find(id2) != std::string::npos && r.detail.find(b.id()) != std::string::npos) {
+        return true;
+      }
     }
-  }
-  EXPECT_TRUE(audited);
+    return false;
+  }));
 }
 
 TEST(Delivery, PartnerDownRetriesWithBackoffThenDelivers) {
@@ -464,15 +466,17 @@ TEST(Delivery, PermanentPerObjectFailureKeepsThePartnersMessage) {
       EXPECT_EQ(row.state, OutboxState::kDelivered);
     }
   }
-  bool audited = false;
-  for (const storage::AuditRecord& r : a.Audit()) {
-    if (r.kind == "delivery-failed" && r.detail.find(refused) != std::string::npos &&
-        r.detail.find("not accepted here") != std::string::npos &&
-        r.detail.find("\"permanent\":true") != std::string::npos) {
-      audited = true;
+  // Audited just after the receipts' commit (so possibly a moment after the rows changed).
+  EXPECT_TRUE(Eventually([&] {
+    for (const storage::AuditRecord& r : a.Audit()) {
+      if (r.kind == "delivery-failed" && r.detail.find(refused) != std::string::npos &&
+          r.detail.find("not accepted here") != std::string::npos &&
+          r.detail.find("\"permanent\":true") != std::string::npos) {
+        return true;
+      }
     }
-  }
-  EXPECT_TRUE(audited);
+    return false;
+  }));
   a.StopDelivery();            // closes the kept-alive connection before the fake server goes
   EXPECT_EQ(posts.load(), 1);  // a permanent failure is not retried
   // What went out was signed by A.
