@@ -530,11 +530,6 @@ Result<T> SqliteStore::Read(const char* what, Body&& body) {
 }
 
 template <typename T, typename Body>
-Result<T> SqliteStore::ReadBulk(const char* what, Body&& body) {
-  return ReadWith<T>(ReaderKind::kBulk, what, std::forward<Body>(body));
-}
-
-template <typename T, typename Body>
 Result<T> SqliteStore::ReadWith(ReaderKind kind, const char* what, Body&& body) {
   ASSIGN_OR_RETURN(ReaderLease lease, AcquireReader(kind));
   // One read transaction, so a query made of several statements sees one snapshot.
@@ -1364,8 +1359,7 @@ Result<std::vector<AuditRecord>> SqliteStore::AppendAudit(const std::vector<Audi
 
 Result<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t after_seq, size_t limit) {
   return ReadWith<std::vector<AuditRecord>>(
-      static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)) > kBulkRows ? ReaderKind::kBulk
-                                                                           : ReaderKind::kPoint,
+      limit > static_cast<size_t>(kBulkRows) ? ReaderKind::kBulk : ReaderKind::kPoint,
       "reading the audit log", [&](Connection& c) -> Result<std::vector<AuditRecord>> {
         ASSIGN_OR_RETURN(Statement stmt,
                          c.Prepare("SELECT seq, time, kind, actor, subject, detail, prev_hash, "

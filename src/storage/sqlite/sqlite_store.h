@@ -161,12 +161,10 @@ class SqliteStore final : public Store {
   Result<T> Write(const char* what, Body&& body);
   template <typename Body>
   Status WriteStatus(const char* what, Body&& body);
-  // Runs `body(connection)` inside one read transaction on a reader connection (ReadBulk: one
-  // that maps the file, for reads of many rows).
+  // Runs `body(connection)` inside one read transaction on a reader connection: a point reader
+  // (Read), or one of the given kind (ReadWith).
   template <typename T, typename Body>
   Result<T> Read(const char* what, Body&& body);
-  template <typename T, typename Body>
-  Result<T> ReadBulk(const char* what, Body&& body);
   template <typename T, typename Body>
   Result<T> ReadWith(ReaderKind kind, const char* what, Body&& body);
 
