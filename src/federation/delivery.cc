@@ -453,7 +453,6 @@ class ThreadedDelivery final : public Delivery {
     // never travel together (order per object).
     const size_t in_flight = std::max<size_t>(1, options_.max_in_flight);
     std::vector<PartnerLink> links(in_flight);
-    std::vector<bool> link_busy(in_flight, false);
     Recorder recorder(*this);
     size_t batch_limit = options_.batch_size;
     // The largest envelope the partner is known to take, learned from its 413 answers (its
@@ -484,8 +483,7 @@ class ThreadedDelivery final : public Delivery {
       Flight flight = std::move(flights.front());
       flights.pop_front();
       auto [items, limit] = flight.done.get();
-      link_busy[flight.link] = false;
-      // A refusal lowers the limit at once; the full size comes back when nothing else flies.
+      // A refusal lowers the limit at once; a larger one comes back when nothing else flies.
       if (limit < batch_limit || flights.empty()) batch_limit = limit;
       return std::move(items);
     };
@@ -589,8 +587,11 @@ class ThreadedDelivery final : public Delivery {
           break;  // it waits until the batch naming the same object has been answered
         }
         Flight flight;
-        flight.link = static_cast<size_t>(std::find(link_busy.begin(), link_busy.end(), false) -
-                                          link_busy.begin());
+        // A connection no batch in the air uses (there are as many as the window holds).
+        while (std::any_of(flights.begin(), flights.end(),
+                           [&](const Flight& f) { return f.link == flight.link; })) {
+          ++flight.link;
+        }
         for (const Item& item : next.items) flight.ids.push_back(item.row.object_id);
         try {
           flight.done = std::async(
@@ -612,7 +613,6 @@ class ThreadedDelivery final : public Delivery {
           break;  // no thread to be had: it goes when one of the others has landed
         }
         ready.pop_front();
-        link_busy[flight.link] = true;
         flights.push_back(std::move(flight));
       }
       // The batches after the window are claimed and prepared while it flies.

@@ -302,6 +302,20 @@ void Partner(TestHub& a, TestHub& b) {
   b.AddPartner(a, token_for_b);
 }
 
+// `hub` holds `count` versions of `id` in its inbox, and their date_added order (arrival) is
+// their version order.
+void ExpectArrivedInVersionOrder(TestHub& hub, const std::string& id, size_t count) {
+  storage::ObjectQuery q;
+  q.collection_id = hub.inbox();
+  Result<storage::ObjectPage> versions = hub.store().QueryVersions(q, id);
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->objects.size(), count);
+  for (size_t i = 1; i < versions->objects.size(); ++i) {
+    EXPECT_LT(versions->objects[i - 1].version, versions->objects[i].version);
+    EXPECT_LT(versions->objects[i - 1].date_added, versions->objects[i].date_added);
+  }
+}
+
 TEST(Delivery, PushDeliversAndReceiptsSayDelivered) {
   SystemClock clock;
   TestHub a("a", clock, 'a'), b("b", clock, 'b');
@@ -501,16 +515,7 @@ TEST(Delivery, VersionsOfAnObjectArriveInOrder) {
   a.StartDelivery(options);
   ASSERT_TRUE(Eventually([&] { return a.AllDelivered(b.id(), 3); }));
 
-  storage::ObjectQuery q;
-  q.collection_id = b.inbox();
-  Result<storage::ObjectPage> versions = b.store().QueryVersions(q, id);
-  ASSERT_TRUE(versions.ok());
-  ASSERT_EQ(versions->objects.size(), 3u);
-  // date_added order at B (arrival) is version order.
-  for (size_t i = 1; i < versions->objects.size(); ++i) {
-    EXPECT_LT(versions->objects[i - 1].version, versions->objects[i].version);
-    EXPECT_LT(versions->objects[i - 1].date_added, versions->objects[i].date_added);
-  }
+  ExpectArrivedInVersionOrder(b, id, 3);
   std::vector<OutboxRow> rows = a.Outbox(b.id());
   for (size_t i = 1; i < rows.size(); ++i) {
     EXPECT_LE(rows[i - 1].delivered_at, rows[i].delivered_at);
@@ -559,18 +564,7 @@ TEST(Delivery, BacklogInSeveralBatchesAtOnceKeepsTheOrderOfEachObject) {
   Result<int64_t> count = b.store().CountObjects(b.inbox());
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, static_cast<int64_t>(rows));  // each version once
-  for (const std::string& id : versioned) {
-    storage::ObjectQuery q;
-    q.collection_id = b.inbox();
-    Result<storage::ObjectPage> versions = b.store().QueryVersions(q, id);
-    ASSERT_TRUE(versions.ok());
-    ASSERT_EQ(versions->objects.size(), 4u);
-    // date_added order at B (arrival) is version order for each object.
-    for (size_t i = 1; i < versions->objects.size(); ++i) {
-      EXPECT_LT(versions->objects[i - 1].version, versions->objects[i].version);
-      EXPECT_LT(versions->objects[i - 1].date_added, versions->objects[i].date_added);
-    }
-  }
+  for (const std::string& id : versioned) ExpectArrivedInVersionOrder(b, id, 4);
 }
 
 TEST(Delivery, APartnerThatRefusesLargeEnvelopesGetsSmallerOnesFromThenOn) {

@@ -263,19 +263,34 @@ Status PgConnection::ErrorFrom(PGresult* result, std::string_view what) {
   return InternalError("PostgreSQL: " + text);
 }
 
+struct PgConnection::Bound {
+  int count = 0;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  const char* const* value_array() const { return count == 0 ? nullptr : values.data(); }
+  const int* length_array() const { return count == 0 ? nullptr : lengths.data(); }
+  const int* format_array = nullptr;  // binary (1) or text (0) per value
+};
+
+PgConnection::Bound PgConnection::Bind(const Params& params) {
+  Bound b;
+  b.count = static_cast<int>(params.size());
+  b.values.resize(params.size());
+  b.lengths.resize(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    b.values[i] = params.null_[i] ? nullptr : params.values_[i].data();
+    b.lengths[i] = static_cast<int>(params.values_[i].size());
+  }
+  if (b.count > 0) b.format_array = params.binary_.data();
+  return b;
+}
+
 Result<PgResult> PgConnection::Exec(const std::string& sql, const Params& params) {
   last_sqlstate_.clear();
   last_connection_error_ = false;
-  std::vector<const char*> values(params.size());
-  std::vector<int> lengths(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    values[i] = params.null_[i] ? nullptr : params.values_[i].data();
-    lengths[i] = static_cast<int>(params.values_[i].size());
-  }
-  PGresult* result = PQexecParams(
-      conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-      params.size() == 0 ? nullptr : values.data(), params.size() == 0 ? nullptr : lengths.data(),
-      params.size() == 0 ? nullptr : params.binary_.data(), /*resultFormat=*/0);
+  const Bound b = Bind(params);
+  PGresult* result = PQexecParams(conn_, sql.c_str(), b.count, nullptr, b.value_array(),
+                                  b.length_array(), b.format_array, /*resultFormat=*/0);
   ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return ErrorFrom(result, "running a statement");
@@ -305,21 +320,14 @@ Result<std::string> PgConnection::Prepare(const std::string& sql, int param_coun
 }
 
 Result<PgResult> PgConnection::ExecPrepared(const std::string& sql, const Params& params) {
-  std::vector<const char*> values(params.size());
-  std::vector<int> lengths(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    values[i] = params.null_[i] ? nullptr : params.values_[i].data();
-    lengths[i] = static_cast<int>(params.values_[i].size());
-  }
+  const Bound b = Bind(params);
   for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(std::string name, Prepare(sql, static_cast<int>(params.size())));
+    ASSIGN_OR_RETURN(std::string name, Prepare(sql, b.count));
     if (name.empty()) return Exec(sql, params);
     last_sqlstate_.clear();
     last_connection_error_ = false;
-    PGresult* result = PQexecPrepared(
-        conn_, name.c_str(), static_cast<int>(params.size()),
-        params.size() == 0 ? nullptr : values.data(), params.size() == 0 ? nullptr : lengths.data(),
-        params.size() == 0 ? nullptr : params.binary_.data(), /*resultFormat=*/0);
+    PGresult* result = PQexecPrepared(conn_, name.c_str(), b.count, b.value_array(),
+                                      b.length_array(), b.format_array, /*resultFormat=*/0);
     ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(result);
     Status error = ErrorFrom(result, "running a statement");

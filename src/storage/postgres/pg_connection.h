@@ -139,6 +139,9 @@ class PgConnection {
   // The name of `sql`'s prepared statement on this connection, preparing it if needed; "" when
   // it should run unprepared (cache full inside a transaction).
   Result<std::string> Prepare(const std::string& sql, int param_count);
+  // `params` as the arrays libpq takes (Exec and ExecPrepared).
+  struct Bound;
+  static Bound Bind(const Params& params);
 
   PGconn* conn_;
   std::string display_;
